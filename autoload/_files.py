@@ -1,0 +1,62 @@
+"""Small file helpers shared by everything that saves or reads checkpoints."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from autoload.errors import ConfigError
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: Any) -> Iterator[IO[Any]]:
+    """Write ``path`` through a temporary file in the same folder, then rename.
+
+    Readers see either the old file or the complete new one: a crash, a full
+    disk or an exception in the caller's block leaves the old file untouched
+    and no partial file under the final name.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_json_object(path: str | os.PathLike[str], what: str = "JSON file") -> dict[str, Any]:
+    """Read a JSON file that must hold an object, with errors that say where it broke."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start}).") from exc
+    if not text.strip():
+        raise ConfigError(f"{what} {path} is empty. Re-save it, or download the checkpoint again.")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{what} {path} nests too deeply to be a real configuration.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must hold a JSON object, but holds a {type(data).__name__}.")
+    return data

@@ -1,0 +1,1 @@
+"""The plugin author's kit: fixtures and a conformance suite (a pytest plugin)."""

@@ -1,0 +1,36 @@
+"""What importing costs, checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("torch", "numpy", "tokenizers", "safetensors", "huggingface_hub", "PIL", "importlib.metadata", "pluggy")
+
+
+def loaded_after(code: str) -> set[str]:
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(output.strip().splitlines()[-1]))
+
+
+def heavy_in(modules: set[str]) -> set[str]:
+    return {name for name in HEAVY if name in modules}
+
+
+def test_import_autoload_is_light():
+    assert heavy_in(loaded_after("import autoload")) == set()
+
+
+def test_resolving_one_model_type_imports_only_its_plugin():
+    modules = loaded_after("import autoload\nautoload.AutoConfig.for_model('toy')")
+    plugins = {name for name in modules if name.startswith("autoload_test_")}
+    assert plugins == {"autoload_test_good", "autoload_test_good.plugin", "autoload_test_good.configuration"}
+    assert "torch" not in modules
+
+
+def test_auto_config_from_pretrained_imports_no_torch(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "toy"}))
+    modules = loaded_after(f"import autoload\nautoload.AutoConfig.from_pretrained({str(tmp_path)!r})")
+    assert {"torch", "numpy", "tokenizers", "PIL", "huggingface_hub"}.isdisjoint(modules)
