@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +23,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: A
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temp_name = _create_temporary(target)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
@@ -34,6 +34,16 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: A
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
+
+
+def _create_temporary(target: Path) -> tuple[int, str]:
+    """A new file beside ``target``, created with the umask's permissions (mkstemp's would be private)."""
+    while True:
+        name = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
+        except FileExistsError:
+            continue
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
