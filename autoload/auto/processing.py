@@ -15,7 +15,7 @@ from typing import Any
 from autoload import _files
 from autoload.auto.base import AutoClass, hub_options, model_type_of
 from autoload.configuration import CONFIG_NAME, PretrainedConfig
-from autoload.errors import ClassResolutionError, ConfigError
+from autoload.errors import ClassResolutionError, ConfigError, UnknownModelTypeError
 from autoload.hub import HubOptions, describe, resolve_file
 from autoload.registry import get_registry
 
@@ -50,6 +50,17 @@ class _Checkpoint:
         config = self.json(CONFIG_NAME)
         return None if config is None else model_type_of(config, self.where)
 
+    def auto_map_config(self) -> dict[str, Any] | None:
+        """The first of the checkpoint's json files that carries an ``auto_map`` (a request to run its code)."""
+        for filename in (CONFIG_NAME, TOKENIZER_CONFIG, PREPROCESSOR_CONFIG, PROCESSOR_CONFIG):
+            try:
+                data = self.json(filename)
+            except ConfigError:
+                continue
+            if data is not None and data.get("auto_map"):
+                return data
+        return None
+
     @property
     def where(self) -> str:
         return describe(self.path_or_repo, self.options)
@@ -78,10 +89,18 @@ class _Checkpoint:
 def _resolve(kind: str, checkpoint: _Checkpoint, recorded: str | None) -> type | None:
     registry = get_registry()
     model_type = checkpoint.model_type()
-    if recorded is not None:
-        return registry.processing_class_by_name(kind, recorded, hint_model_type=model_type)
-    if model_type is not None:
-        return registry.processing_class(kind, model_type)
+    try:
+        if recorded is not None:
+            return registry.processing_class_by_name(kind, recorded, hint_model_type=model_type)
+        if model_type is not None:
+            return registry.processing_class(kind, model_type)
+    except (UnknownModelTypeError, ClassResolutionError) as exc:
+        # A checkpoint that ships its own code (auto_map) gets the same answer as from
+        # AutoConfig and AutoModel: autoload never runs it; install the plugin instead.
+        remote = checkpoint.auto_map_config()
+        if remote is None:
+            raise
+        raise registry.unknown_model_type(model_type or recorded or "?", config_dict=remote) from exc
     return None
 
 
@@ -132,7 +151,7 @@ class AutoImageProcessor(AutoClass):
         checkpoint = _Checkpoint(path_or_repo, dict(kwargs))
         recorded = checkpoint.recorded_name(
             ("image_processor_type", "feature_extractor_type"),
-            files=(PREPROCESSOR_CONFIG, PROCESSOR_CONFIG),
+            files=(PROCESSOR_CONFIG, PREPROCESSOR_CONFIG),
             section="image_processor",
         )
         found = _resolve("image_processor", checkpoint, recorded)
@@ -164,7 +183,7 @@ class AutoFeatureExtractor(AutoClass):
     def resolve_class(cls, path_or_repo: str | os.PathLike[str], **kwargs: Any) -> type:
         checkpoint = _Checkpoint(path_or_repo, dict(kwargs))
         recorded = checkpoint.recorded_name(
-            ("feature_extractor_type",), files=(PREPROCESSOR_CONFIG, PROCESSOR_CONFIG), section="feature_extractor"
+            ("feature_extractor_type",), files=(PROCESSOR_CONFIG, PREPROCESSOR_CONFIG), section="feature_extractor"
         )
         try:
             found = _resolve("feature_extractor", checkpoint, recorded)
