@@ -125,6 +125,17 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if faults else 0
 
 
+def _cmd_new_plugin(args: argparse.Namespace) -> int:
+    from autoload.scaffold import create_plugin, normalise_tasks
+
+    root = create_plugin(args.model_type, args.tasks, args.dest, force=args.force)
+    print(f"Created {root} (tasks: {', '.join(normalise_tasks(args.tasks))}).")
+    print("Next steps:")
+    print(f"    pip install -e {root} pytest")
+    print(f"    pytest {root / 'tests'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autoload", description="Inspect autoload plugins and checkpoints.")
     parser.add_argument("--version", action="version", version=f"autoload {__version__}")
@@ -139,6 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=_cmd_info)
     doctor = commands.add_parser("doctor", help="load every plugin and import every class it declares")
     doctor.set_defaults(run=_cmd_doctor)
+    new_plugin = commands.add_parser(
+        "new-plugin", help="write a new plugin project: pyproject, declaration, config, model heads, README, tests"
+    )
+    new_plugin.add_argument("model_type", metavar="MODEL_TYPE", help="the model_type it serves, e.g. my-model")
+    new_plugin.add_argument(
+        "--tasks",
+        nargs="+",
+        metavar="TASK",
+        default=None,
+        help="heads to generate (default: all of base, masked-lm, causal-lm, sequence-classification, "
+        "token-classification); base is always included",
+    )
+    new_plugin.add_argument(
+        "--dest", default=".", metavar="DIR", help="folder to create autoload-plugin-MODEL_TYPE in (default: .)"
+    )
+    new_plugin.add_argument("--force", action="store_true", help="write into an existing, non-empty project folder")
+    new_plugin.set_defaults(run=_cmd_new_plugin)
     return parser
 
 

@@ -14,7 +14,7 @@ import logging
 import os
 from typing import Any, ClassVar
 
-from autoload import _files
+from autoload import files
 from autoload.errors import ConfigError
 from autoload.hub import HubOptions, describe, resolve_file
 
@@ -164,7 +164,7 @@ class PretrainedConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def to_json_file(self, path: str | os.PathLike[str]) -> None:
-        _files.write_json(path, self.to_dict())
+        files.write_json(path, self.to_dict())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__} {self.to_json_string()}"
@@ -291,6 +291,6 @@ def load_config_dict(path_or_repo: str | os.PathLike[str], options: HubOptions |
         path = resolve_file(path_or_repo, CONFIG_NAME, options)
         assert path is not None
     try:
-        return _files.read_json_object(path, what="Config")
+        return files.read_json_object(path, what="Config")
     except ConfigError as exc:
         raise ConfigError(f"{exc} (checkpoint: {describe(path_or_repo, options)})") from exc.__cause__

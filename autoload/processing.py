@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from autoload import _files
+from autoload import files
 from autoload.batch import BatchFeature, to_tensor_type
 from autoload.errors import ConfigError, FileResolutionError, ProcessingError
 from autoload.hub import HubOptions, describe, resolve_file
@@ -94,7 +94,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _read_json(path: str, what: str) -> dict[str, Any]:
-    return _files.read_json_object(path, what=what)
+    return files.read_json_object(path, what=what)
 
 
 def _load_part_settings(
@@ -270,7 +270,7 @@ class _PreprocessorBase:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def to_json_file(self, path: str | os.PathLike[str]) -> None:
-        _files.write_json(path, self.to_dict())
+        files.write_json(path, self.to_dict())
 
     def save_pretrained(self, save_directory: str | os.PathLike[str], **kwargs: Any) -> list[str]:
         """Write ``preprocessor_config.json`` into ``save_directory`` (atomically); returns the paths written."""
@@ -1228,7 +1228,7 @@ class ProcessorMixin:
                     output.pop(name, None)
         if not legacy_format or set(output) - {"processor_class"}:
             path = os.path.join(save_directory, PROCESSOR_NAME)
-            _files.write_json(path, output)
+            files.write_json(path, output)
             written.append(path)
         return written
 

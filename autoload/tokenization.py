@@ -46,7 +46,7 @@ from typing import Any, ClassVar, NamedTuple
 import tokenizers
 from tokenizers import AddedToken, Encoding, Tokenizer
 
-from autoload import _files
+from autoload import files
 from autoload.batch import BatchFeature, to_tensor_type
 from autoload.errors import CheckpointError, ConfigError, FileResolutionError, ProcessingError
 from autoload.hub import HubOptions, describe, resolve_file
@@ -521,7 +521,7 @@ class PreTrainedTokenizer:
             return cls._from_single_file(source, *init_inputs, **kwargs)
 
         config_path = resolve_file(source, TOKENIZER_CONFIG_FILE, options, required=False)
-        config = _files.read_json_object(config_path, "Tokenizer config") if config_path else {}
+        config = files.read_json_object(config_path, "Tokenizer config") if config_path else {}
         for key in ("tokenizer_class", "auto_map", "init_inputs", "fast_tokenizer_files"):
             config.pop(key, None)
         for key in cls.vocab_files_names:  # a path recorded in a config file is never followed
@@ -532,7 +532,7 @@ class PreTrainedTokenizer:
             # older layout: special_tokens_map.json holds the special tokens (and wins over the config)
             map_path = resolve_file(source, SPECIAL_TOKENS_MAP_FILE, options, required=False)
             if map_path is not None:
-                special_map = _files.read_json_object(map_path, "Special tokens map")
+                special_map = files.read_json_object(map_path, "Special tokens map")
                 for key, value in special_map.items():
                     if key in ("additional_special_tokens", "extra_special_tokens") and config.get(key):
                         merged = list(config[key])
@@ -593,11 +593,11 @@ class PreTrainedTokenizer:
         prefix = f"{filename_prefix}-" if filename_prefix else ""
 
         config_path = os.path.join(directory, prefix + TOKENIZER_CONFIG_FILE)
-        _files.write_json(config_path, self._config_to_save())
+        files.write_json(config_path, self._config_to_save())
         map_path = os.path.join(directory, prefix + SPECIAL_TOKENS_MAP_FILE)
-        _files.write_json(map_path, self._special_tokens_map_to_save())
+        files.write_json(map_path, self._special_tokens_map_to_save())
         tokenizer_path = os.path.join(directory, prefix + TOKENIZER_FILE)
-        with _files.atomic_write(tokenizer_path, "w", encoding="utf-8") as handle:
+        with files.atomic_write(tokenizer_path, "w", encoding="utf-8") as handle:
             handle.write(self._backend_json())
         return (config_path, map_path, tokenizer_path, *self.save_vocabulary(directory, filename_prefix))
 
@@ -609,7 +609,7 @@ class PreTrainedTokenizer:
         written = []
         for filename, text in self.vocabulary_files().items():
             path = os.path.join(os.fspath(save_directory), prefix + filename)
-            with _files.atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
+            with files.atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
             written.append(path)
         return tuple(written)

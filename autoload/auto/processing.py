@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from autoload import _files
+from autoload import files
 from autoload.auto.base import AutoClass, hub_options, model_type_of
 from autoload.configuration import CONFIG_NAME, PretrainedConfig
 from autoload.errors import ClassResolutionError, ConfigError, UnknownModelTypeError
@@ -41,7 +41,7 @@ class _Checkpoint:
                 if os.path.isfile(self.path_or_repo)
                 else resolve_file(self.path_or_repo, filename, self.options, required=False)
             )
-            self._cache[filename] = None if path is None else _files.read_json_object(path, what=filename)
+            self._cache[filename] = None if path is None else files.read_json_object(path, what=filename)
         return self._cache[filename]
 
     def model_type(self) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoload.configuration import PretrainedConfig
+from autoload import PretrainedConfig
 
 
 class BertConfig(PretrainedConfig):

@@ -34,15 +34,15 @@ from typing import Any
 
 import torch
 import torch.utils.checkpoint
-from autoload.errors import AutoloadError, ConfigError, ProcessingError
-from autoload.modeling import PreTrainedModel
-from autoload.outputs import (
+from autoload import AutoloadError, ConfigError, ProcessingError
+from autoload.modeling import (
     BaseModelOutputWithPoolingAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
     MaskedLMOutput,
     ModelOutput,
     MultipleChoiceModelOutput,
     NextSentencePredictorOutput,
+    PreTrainedModel,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,

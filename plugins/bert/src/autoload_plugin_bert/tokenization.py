@@ -17,7 +17,7 @@ import os
 import warnings
 from typing import Any
 
-from autoload.errors import CheckpointError, FileResolutionError
+from autoload import CheckpointError, FileResolutionError
 from autoload.tokenization import PreTrainedTokenizer
 from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoload.configuration import PretrainedConfig
-from autoload.errors import ConfigError
+from autoload import ConfigError, PretrainedConfig
 
 # Fields that may be an int or a (height, width) pair, so the base class's
 # "the default's type is the schema" check cannot judge them.

@@ -28,13 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from autoload.errors import ConfigError, ProcessingError
-from autoload.modeling import PreTrainedModel
-from autoload.outputs import (
+from autoload import ConfigError, ProcessingError
+from autoload.modeling import (
     BaseModelOutput,
     BaseModelOutputWithPooling,
     ImageClassifierOutput,
     MaskedImageModelingOutput,
+    PreTrainedModel,
 )
 from torch import Tensor, nn
 from torch.nn import functional as F

@@ -6,8 +6,7 @@ neither torch, numpy nor PIL; autoload imports a class only when it is used.
 
 from __future__ import annotations
 
-from autoload.architecture import Architecture
-from autoload.hookspecs import hookimpl
+from autoload import Architecture, hookimpl
 
 _MODELING = "autoload_plugin_vit.modeling"
 

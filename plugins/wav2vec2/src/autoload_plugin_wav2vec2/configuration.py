@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autoload.configuration import PretrainedConfig
-from autoload.errors import ConfigError
+from autoload import ConfigError, PretrainedConfig
 
 _FEAT_EXTRACT_NORMS = ("group", "layer")
 _CTC_REDUCTIONS = ("sum", "mean", "none")

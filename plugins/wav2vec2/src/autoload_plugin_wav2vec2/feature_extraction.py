@@ -13,8 +13,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from autoload.batch import BatchFeature
-from autoload.errors import ProcessingError
+from autoload import BatchFeature, ProcessingError
 from autoload.processing import SequenceFeatureExtractor
 
 logger = logging.getLogger("autoload")

@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from autoload.errors import ConfigError, ProcessingError
-from autoload.modeling import PreTrainedModel
-from autoload.outputs import (
+from autoload import ConfigError, ProcessingError
+from autoload.modeling import (
     BaseModelOutput,
     CausalLMOutput,
     ModelOutput,
+    PreTrainedModel,
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )

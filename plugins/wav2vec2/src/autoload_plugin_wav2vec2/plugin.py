@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from autoload.architecture import Architecture
-from autoload.hookspecs import hookimpl
+from autoload import Architecture, hookimpl
 
 _PACKAGE = "autoload_plugin_wav2vec2"
 

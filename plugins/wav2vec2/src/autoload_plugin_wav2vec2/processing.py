@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoload.errors import ProcessingError
+from autoload import ProcessingError
 from autoload.processing import ProcessorMixin
 
 from autoload_plugin_wav2vec2.feature_extraction import Wav2Vec2FeatureExtractor

@@ -24,12 +24,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from autoload.batch import BatchFeature
-from autoload.errors import ConfigError, FileResolutionError, ProcessingError
+from autoload import BatchFeature, ConfigError, FileResolutionError, ModelOutput, ProcessingError
+from autoload.files import read_json, read_json_object, write_json
 from autoload.hub import HubOptions, describe, resolve_file
-from autoload.outputs import ModelOutput
-
-from autoload_plugin_wav2vec2._io import read_json, read_json_object, write_json_atomic
 
 logger = logging.getLogger("autoload")
 
@@ -873,8 +870,8 @@ class Wav2Vec2CTCTokenizer:
         if self._processor_class is not None:
             config["processor_class"] = self._processor_class
         written = [
-            write_json_atomic(os.path.join(save_directory, prefix + TOKENIZER_CONFIG_FILE), config),
-            write_json_atomic(os.path.join(save_directory, prefix + SPECIAL_TOKENS_MAP_FILE), self.special_tokens_map),
+            write_json(os.path.join(save_directory, prefix + TOKENIZER_CONFIG_FILE), config),
+            write_json(os.path.join(save_directory, prefix + SPECIAL_TOKENS_MAP_FILE), self.special_tokens_map),
         ]
         written.extend(self.save_vocabulary(save_directory, filename_prefix))
         return tuple(written)
@@ -883,7 +880,7 @@ class Wav2Vec2CTCTokenizer:
         if not os.path.isdir(save_directory):
             raise ConfigError(f"save_vocabulary needs an existing folder, not {save_directory}.")
         prefix = f"{filename_prefix}-" if filename_prefix else ""
-        return (write_json_atomic(os.path.join(save_directory, prefix + VOCAB_FILE), self.vocab),)
+        return (write_json(os.path.join(save_directory, prefix + VOCAB_FILE), self.vocab),)
 
     def __repr__(self) -> str:
         return (

@@ -1,4 +1,10 @@
-"""Small file helpers shared by everything that saves or reads checkpoints."""
+"""Reading and writing checkpoint files safely: atomic writes, JSON reads with errors that say where.
+
+Public: plugins whose loaders or savers are not built on the host's bases
+(a tokenizer of their own, an extra file) use these instead of writing their
+own, so every file autoload writes is atomic and every JSON error is a
+:class:`~autoload.ConfigError` naming the file, line and column.
+"""
 
 from __future__ import annotations
 
@@ -46,13 +52,23 @@ def _create_temporary(target: Path) -> tuple[int, str]:
             continue
 
 
-def write_json(path: str | os.PathLike[str], data: Any) -> None:
+def write_json(path: str | os.PathLike[str], data: Any) -> str:
+    """Write ``data`` as indented, key-sorted JSON, atomically; returns the path written."""
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return os.fspath(path)
 
 
 def read_json_object(path: str | os.PathLike[str], what: str = "JSON file") -> dict[str, Any]:
     """Read a JSON file that must hold an object, with errors that say where it broke."""
+    data = read_json(path, what)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must hold a JSON object, but holds a {type(data).__name__}.")
+    return data
+
+
+def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
+    """Read any JSON value from a file, turning every way it can be broken into a ConfigError naming it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -67,6 +83,4 @@ def read_json_object(path: str | os.PathLike[str], what: str = "JSON file") -> d
         ) from exc
     except RecursionError as exc:
         raise ConfigError(f"{what} {path} nests too deeply to be a real configuration.") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{what} {path} must hold a JSON object, but holds a {type(data).__name__}.")
     return data
