@@ -195,8 +195,8 @@ class Discovery:
             if found is not None:
                 return found
             failure = self._failed.get(model_type)
-            if failure is not None:
-                raise PluginLoadError(str(failure)) from failure.__cause__
+            if failure is not None:  # the same error, freshly raised: the import is not retried
+                raise type(failure)(str(failure)) from failure.__cause__
             candidate = self._choose(model_type)
             if candidate is None:
                 return None

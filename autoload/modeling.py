@@ -44,7 +44,7 @@ from torch import nn
 from autoload import outputs as _outputs
 from autoload import weights as _weights
 from autoload.configuration import PretrainedConfig
-from autoload.errors import CheckpointError, ConfigError
+from autoload.errors import AutoloadError, CheckpointError, ConfigError
 from autoload.hub import HubOptions
 from autoload.outputs import (
     BaseModelOutput,
@@ -87,7 +87,18 @@ def _building_on_meta() -> bool:
 
 
 def _parameter_to_meta(module: nn.Module, name: str, param: nn.Parameter | None) -> nn.Parameter | None:
-    if param is None or not _building_on_meta() or param.device.type == "meta":
+    if param is None or not _building_on_meta():
+        return None
+    limit = getattr(_local, "meta_limit", None)
+    if limit is not None:
+        _local.meta_count += 1
+        if _local.meta_count > limit:
+            raise ConfigError(
+                f"The config asks for a model with far more parameters than the checkpoint holds (over {limit} "
+                "parameter tensors while building it); its sizes (number of layers, ...) are corrupt or hostile. "
+                "Check config.json against the checkpoint it came with."
+            )
+    if param.device.type == "meta":
         return None
     data = param.data.to("meta")
     try:
@@ -99,18 +110,53 @@ def _parameter_to_meta(module: nn.Module, name: str, param: nn.Parameter | None)
 
 
 @contextlib.contextmanager
-def _parameters_on_meta() -> Iterator[None]:
+def _parameters_on_meta(limit: int | None = None) -> Iterator[None]:
+    """Build with parameters on the meta device; ``limit`` bounds how many parameters may be registered.
+
+    The bound keeps a hostile config (``num_hidden_layers: 100000000``) from
+    spending hours and unbounded memory building modules that no checkpoint
+    tensor will ever fill.
+    """
     global _hook_installed
     if not _hook_installed:
         with _hook_lock:
             if not _hook_installed:
                 nn.modules.module.register_module_parameter_registration_hook(_parameter_to_meta)
                 _hook_installed = True
+    saved = getattr(_local, "meta_limit", None), getattr(_local, "meta_count", 0)
+    if limit is not None:
+        _local.meta_limit, _local.meta_count = limit, 0
     _local.meta_depth = getattr(_local, "meta_depth", 0) + 1
     try:
         yield
     finally:
         _local.meta_depth -= 1
+        _local.meta_limit, _local.meta_count = saved
+
+
+#: A model may have this many parameter tensors per checkpoint tensor, plus the slack,
+#: before ``from_pretrained`` stops building it (heads the checkpoint lacks fit easily).
+_META_PARAMETERS_PER_ENTRY = 8
+_META_PARAMETERS_SLACK = 10_000
+
+# What a model constructor raises when its config holds impossible sizes
+# (negative dimensions, zero heads, allocations beyond the address space).
+_CONSTRUCTION_ERRORS = (ArithmeticError, AttributeError, LookupError, MemoryError, RuntimeError, TypeError, ValueError)
+
+
+def _construct(cls: type[_ModelT], config: PretrainedConfig, init_kwargs: dict[str, Any], source: Any) -> _ModelT:
+    """``cls(config)``, with a config the constructor cannot use reported as a :class:`ConfigError`."""
+    try:
+        return cls(config, **init_kwargs)
+    except AutoloadError:
+        raise
+    except _CONSTRUCTION_ERRORS as exc:
+        where = f" (config of {os.fspath(source)})" if source is not None else ""
+        raise ConfigError(
+            f"{cls.__name__} could not be built from its config{where}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}. The config's sizes or settings are invalid for this "
+            "architecture."
+        ) from exc
 
 
 # -- small helpers --------------------------------------------------------------
@@ -376,7 +422,7 @@ class PreTrainedModel(nn.Module):
         attn = _check_attn_implementation(attn_implementation)
         config._attn_implementation = attn or _check_attn_implementation(config._attn_implementation) or "sdpa"
         target = None if dtype is None or dtype == "auto" else _as_dtype(dtype)
-        model = cls(config, **init_kwargs)
+        model = _construct(cls, config, init_kwargs, None)
         if target is not None and target != torch.float32:
             model.to(target)
         config.dtype = _dtype_name(model.dtype)
@@ -452,8 +498,11 @@ class PreTrainedModel(nn.Module):
         config._attn_implementation = attn or _check_attn_implementation(config._attn_implementation) or "sdpa"
         target_device = torch.device("cpu") if device is None else torch.device(device)
 
-        with _parameters_on_meta():
-            model = cls(config, **init_kwargs)
+        # However large a model the config describes, no more than a bounded multiple of the
+        # checkpoint's tensors is ever built: the rest could never be loaded anyway.
+        limit = _META_PARAMETERS_PER_ENTRY * len(checkpoint.entries) + _META_PARAMETERS_SLACK
+        with _parameters_on_meta(limit):
+            model = _construct(cls, config, init_kwargs, pretrained_model_name_or_path)
         info = _load_checkpoint(
             model, checkpoint, dtype=target_dtype, device=target_device, ignore_mismatched_sizes=ignore_mismatched_sizes
         )

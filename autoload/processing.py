@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("autoload")
 
+# Normalising float32 pixels by a std below this, or by statistics above the
+# other bound, overflows to infinity: such a config is broken, not unusual.
+_SMALLEST_STD = 1e-30
+_LARGEST_STATISTIC = 1e30
 PREPROCESSOR_NAME = "preprocessor_config.json"
 PROCESSOR_NAME = "processor_config.json"
 FEATURE_EXTRACTOR_NAME = IMAGE_PROCESSOR_NAME = PREPROCESSOR_NAME
@@ -729,6 +733,13 @@ class BaseImageProcessor(ImageProcessingMixin):
             elif hasattr(value, "tolist"):
                 values[key] = tuple(float(item) for item in value.tolist())
         mean, std = values.get("image_mean"), values.get("image_std")
+        for key, value, smallest in (("image_mean", mean, 0.0), ("image_std", std, _SMALLEST_STD)):
+            for item in value if isinstance(value, tuple) else () if value is None else (value,):
+                if abs(float(item)) > _LARGEST_STATISTIC or 0 < abs(float(item)) < smallest:
+                    raise error(
+                        f"{name}: {key} value {item!r} is outside what float32 pixels can be normalised with "
+                        f"(magnitudes from {_SMALLEST_STD:g} to {_LARGEST_STATISTIC:g}); every pixel would overflow."
+                    )
         if isinstance(mean, tuple) and isinstance(std, tuple) and len(mean) != len(std):
             raise error(
                 f"{name}: image_mean has {len(mean)} values but image_std has {len(std)}; "

@@ -579,8 +579,9 @@ class PreTrainedTokenizer:
     ) -> tuple[str, ...]:
         """Write ``tokenizer.json``, ``tokenizer_config.json``, ``special_tokens_map.json`` and the vocabulary files.
 
-        Every file is written atomically, and the layout is the one transformers
-        reads, so the folder loads with either library.
+        The files are replaced together (see :class:`autoload.files.StagedFiles`),
+        and the layout is the one transformers reads, so the folder loads with
+        either library.
         """
         if kwargs.get("push_to_hub"):
             raise ConfigError(
@@ -592,27 +593,23 @@ class PreTrainedTokenizer:
         os.makedirs(directory, exist_ok=True)
         prefix = f"{filename_prefix}-" if filename_prefix else ""
 
-        config_path = os.path.join(directory, prefix + TOKENIZER_CONFIG_FILE)
-        files.write_json(config_path, self._config_to_save())
-        map_path = os.path.join(directory, prefix + SPECIAL_TOKENS_MAP_FILE)
-        files.write_json(map_path, self._special_tokens_map_to_save())
-        tokenizer_path = os.path.join(directory, prefix + TOKENIZER_FILE)
-        with files.atomic_write(tokenizer_path, "w", encoding="utf-8") as handle:
-            handle.write(self._backend_json())
-        return (config_path, map_path, tokenizer_path, *self.save_vocabulary(directory, filename_prefix))
+        # One set: a tokenizer_config.json of this save never sits beside a tokenizer.json of an older one.
+        with files.StagedFiles(directory) as staged:
+            written = [
+                staged.write_json(prefix + TOKENIZER_CONFIG_FILE, self._config_to_save()),
+                staged.write_json(prefix + SPECIAL_TOKENS_MAP_FILE, self._special_tokens_map_to_save()),
+                staged.write_text(prefix + TOKENIZER_FILE, self._backend_json()),
+            ]
+            written += [staged.write_text(prefix + name, text) for name, text in self.vocabulary_files().items()]
+        return tuple(written)
 
     def save_vocabulary(
         self, save_directory: str | os.PathLike[str], filename_prefix: str | None = None
     ) -> tuple[str, ...]:
         """Write only the architecture's vocabulary files (``vocab.txt`` ...)."""
         prefix = f"{filename_prefix}-" if filename_prefix else ""
-        written = []
-        for filename, text in self.vocabulary_files().items():
-            path = os.path.join(os.fspath(save_directory), prefix + filename)
-            with files.atomic_write(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            written.append(path)
-        return tuple(written)
+        with files.StagedFiles(save_directory) as staged:
+            return tuple(staged.write_text(prefix + name, text) for name, text in self.vocabulary_files().items())
 
     def _backend_json(self) -> str:
         """The backend serialised with the truncation/padding it was loaded with, not the last call's."""

@@ -23,7 +23,6 @@ import logging
 import math
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import Any
 
 import torch
 
-from autoload import hub
+from autoload import files, hub
 from autoload.errors import CheckpointError, FileResolutionError, UnsafeCheckpointError
 from autoload.hub import HubOptions
 
@@ -591,61 +590,6 @@ def _write_safetensors(tensors: dict[str, torch.Tensor], path: str, metadata: di
     save_file(tensors, path, metadata=metadata)
 
 
-class _StagedFiles:
-    """Files written under temporary names in the target folder, renamed together at the end."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-        self.staged: list[tuple[str, str]] = []
-        self.mode: int | None = None
-
-    def reserve(self, final_name: str) -> str:
-        # The placeholder is created with the umask's permissions, which are
-        # re-applied at commit: safetensors writes through a private (0600)
-        # file of its own, and a saved checkpoint should be readable as usual.
-        while True:
-            temp = os.path.join(self.directory, f".{final_name}.{secrets.token_hex(6)}.tmp")
-            try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                continue
-            self.mode = stat.S_IMODE(os.fstat(fd).st_mode)
-            os.close(fd)
-            self.staged.append((temp, os.path.join(self.directory, final_name)))
-            return temp
-
-    def write_text(self, final_name: str, text: str) -> None:
-        temp = self.reserve(final_name)
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-
-    def commit(self) -> None:
-        for temp, _ in self.staged:
-            with open(temp, "rb") as handle:
-                os.fsync(handle.fileno())
-            if self.mode is not None:
-                os.chmod(temp, self.mode)
-        for temp, final in self.staged:
-            os.replace(temp, final)
-        self.staged = []
-        _fsync_directory(self.directory)
-
-    def abort(self) -> None:
-        for temp, _ in self.staged:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-        self.staged = []
-
-
-def _fsync_directory(directory: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_checkpoint(
     directory: str | os.PathLike[str],
     state_dict: dict[str, torch.Tensor],
@@ -678,7 +622,7 @@ def write_checkpoint(
         else [f"model-{i:05d}-of-{count:05d}.safetensors" for i in range(1, count + 1)]
     )
     metadata = {"format": "pt"}
-    staged = _StagedFiles(directory)
+    staged = files.StagedFiles(directory)
     try:
         for name, keys in zip(names, shards):
             temp = staged.reserve(name)

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
 from torch import nn  # noqa: E402
 
-from autoload import weights  # noqa: E402
+from autoload import files, weights  # noqa: E402
 from autoload.configuration import PretrainedConfig  # noqa: E402
 from autoload.errors import CheckpointError, ConfigError, UnsafeCheckpointError  # noqa: E402
 from autoload.modeling import BaseModelOutput, MaskedLMOutput, PreTrainedModel  # noqa: E402
@@ -237,9 +237,7 @@ def test_failed_save_leaves_the_old_checkpoint_loadable(tmp_path, monkeypatch, o
 def test_failed_config_write_keeps_old_weights(tmp_path, monkeypatch):
     old, folder = _saved(tmp_path)
     before = sorted(os.listdir(folder))
-    monkeypatch.setattr(
-        weights._StagedFiles, "write_text", lambda self, name, text: (_ for _ in ()).throw(OSError("x"))
-    )
+    monkeypatch.setattr(files.StagedFiles, "write_text", lambda self, name, text: (_ for _ in ()).throw(OSError("x")))
     with pytest.raises(OSError):
         _random_model(seed=3).save_pretrained(folder)
     assert sorted(os.listdir(folder)) == before

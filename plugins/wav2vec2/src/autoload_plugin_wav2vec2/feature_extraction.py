@@ -61,7 +61,8 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
         if attention_mask is None:
             return [(row - row.mean()) / np.sqrt(row.var() + _VARIANCE_EPSILON) for row in input_values]
         normalised = []
-        for row, length in zip(input_values, np.asarray(attention_mask, dtype=np.int32).sum(-1)):
+        # rows may differ in length (max_length shorter than a row, without truncation): one sum per row
+        for row, length in zip(input_values, (int(np.sum(mask)) for mask in attention_mask)):
             real = row[:length]
             scaled = (row - real.mean()) / np.sqrt(real.var() + _VARIANCE_EPSILON)
             if length < scaled.shape[0]:
@@ -124,6 +125,8 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
         ]
         target = max_length
         if strategy == "longest":
+            if not examples:
+                raise ProcessingError("Wav2Vec2FeatureExtractor got an empty batch; pass at least one utterance.")
             target = max(len(example["input_values"]) for example in examples)
             strategy = "max_length"
         examples = [
