@@ -250,8 +250,14 @@ class Discovery:
         manager = self.plugin_manager
         name = f"{source.distribution}:{source.value}"
         try:
-            if manager.get_plugin(name) is None and not manager.is_registered(module):
-                manager.register(module, name=name)
+            registered = manager.get_plugin(name)
+            if registered is not module:
+                # The module was imported anew (dropped from sys.modules and reloaded):
+                # the hooks to call are the new module's.
+                if registered is not None:
+                    manager.unregister(name=name)
+                if not manager.is_registered(module):
+                    manager.register(module, name=name)
             manager.check_pending()
         except pluggy.PluginValidationError as exc:
             raise PluginLoadError(

@@ -144,3 +144,12 @@ def test_many_threads_load_a_plugin_exactly_once():
     assert not errors
     assert len(results) == 16 and all(result is results[0] for result in results)
     assert discovery.load_count == {"toy": 1}
+
+
+def test_a_plugin_module_imported_anew_is_registered_anew():
+    discovery = Discovery()
+    assert discovery.architecture("toy").model_type == "toy"
+    for name in list(sys.modules):
+        if name.startswith("autoload_test_good"):
+            del sys.modules[name]
+    assert discovery.architecture("toy-text").model_type == "toy-text"
