@@ -122,6 +122,7 @@ def _parameters_on_meta(limit: int | None = None) -> Iterator[None]:
         with _hook_lock:
             if not _hook_installed:
                 nn.modules.module.register_module_parameter_registration_hook(_parameter_to_meta)
+                _skip_initialisation_of_meta_tensors()
                 _hook_installed = True
     saved = getattr(_local, "meta_limit", None), getattr(_local, "meta_count", 0)
     if limit is not None:
@@ -132,6 +133,35 @@ def _parameters_on_meta(limit: int | None = None) -> Iterator[None]:
     finally:
         _local.meta_depth -= 1
         _local.meta_limit, _local.meta_count = saved
+
+
+def _skip_initialisation_of_meta_tensors() -> None:
+    """Make ``torch.nn.init`` functions return at once for a meta tensor built by this thread's load.
+
+    Layers initialise their parameters in their constructors
+    (``nn.Embedding`` calls ``init.normal_``).  On a meta tensor that has no
+    values to set, yet torch routes some of these calls through its Python
+    reference kernels, which import ``torch._dynamo``: close to two seconds of
+    a cold process, for nothing.  Tensors on real devices, and meta tensors
+    outside a load, are initialised as always.
+    """
+    import functools
+
+    def skipping(function: Any) -> Any:
+        @functools.wraps(function)
+        def initialise(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+            if _building_on_meta() and getattr(tensor, "is_meta", False):
+                return tensor
+            return function(tensor, *args, **kwargs)
+
+        initialise.__autoload_skips_meta__ = True  # type: ignore[attr-defined]
+        return initialise
+
+    for name in dir(nn.init):
+        function = getattr(nn.init, name)
+        is_initialiser = name.endswith("_") and not name.startswith("_") and callable(function)
+        if is_initialiser and not getattr(function, "__autoload_skips_meta__", False):
+            setattr(nn.init, name, skipping(function))
 
 
 #: A model may have this many parameter tensors per checkpoint tensor, plus the slack,

@@ -34,3 +34,19 @@ def test_auto_config_from_pretrained_imports_no_torch(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "toy"}))
     modules = loaded_after(f"import autoload\nautoload.AutoConfig.from_pretrained({str(tmp_path)!r})")
     assert {"torch", "numpy", "tokenizers", "PIL", "huggingface_hub"}.isdisjoint(modules)
+
+
+def test_loading_a_model_does_not_import_torch_dynamo(tmp_path):
+    """Initialising meta parameters used to pull in torch._dynamo: about two seconds of every cold load."""
+    import pytest
+
+    pytest.importorskip("autoload_plugin_bert")
+    import autoload
+
+    config = autoload.AutoConfig.for_model(
+        "bert", vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
+    )
+    autoload.AutoModel.from_config(config).save_pretrained(tmp_path)
+    modules = loaded_after(f"import autoload\nautoload.AutoModel.from_pretrained({str(tmp_path)!r})")
+    assert "torch" in modules
+    assert "torch._dynamo" not in modules
