@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("torch", "numpy", "tokenizers", "safetensors", "huggingface_hub", "PIL", "importlib.metadata", "pluggy")
 
 
@@ -36,16 +38,23 @@ def test_auto_config_from_pretrained_imports_no_torch(tmp_path):
     assert {"torch", "numpy", "tokenizers", "PIL", "huggingface_hub"}.isdisjoint(modules)
 
 
-def test_loading_a_model_does_not_import_torch_dynamo(tmp_path):
-    """Initialising meta parameters used to pull in torch._dynamo: about two seconds of every cold load."""
-    import pytest
+TINY_MODELS = {
+    "bert": {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4},
+    "vit": {"image_size": 32, "patch_size": 8, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4},
+    "wav2vec2": {
+        "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "conv_dim": (32, 32),
+        "conv_stride": (4, 4), "conv_kernel": (8, 4), "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 2,
+    },
+}  # fmt: skip
 
-    pytest.importorskip("autoload_plugin_bert")
+
+@pytest.mark.parametrize("model_type", sorted(TINY_MODELS))
+def test_loading_a_model_does_not_import_torch_dynamo(tmp_path, model_type):
+    """Work on meta parameters (init, weight norm) used to pull in torch._dynamo: seconds of every cold load."""
+    pytest.importorskip(f"autoload_plugin_{model_type}")
     import autoload
 
-    config = autoload.AutoConfig.for_model(
-        "bert", vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
-    )
+    config = autoload.AutoConfig.for_model(model_type, intermediate_size=37, **TINY_MODELS[model_type])
     autoload.AutoModel.from_config(config).save_pretrained(tmp_path)
     modules = loaded_after(f"import autoload\nautoload.AutoModel.from_pretrained({str(tmp_path)!r})")
     assert "torch" in modules

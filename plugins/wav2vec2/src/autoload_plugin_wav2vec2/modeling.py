@@ -306,6 +306,34 @@ class Wav2Vec2FeatureProjection(nn.Module):
 # -- encoder ----------------------------------------------------------------------
 
 
+class _WeightNorm(nn.Module):
+    """Weight normalisation: ``weight = g * v / ||v||``, the norm taken over every dimension but ``dim``.
+
+    Registered as a parametrization, so ``g`` and ``v`` are stored as
+    ``parametrizations.weight.original0`` and ``original1``, the names
+    transformers' checkpoints use.  Unlike torch's own, splitting a weight
+    that lives on the meta device (a model being built to load a checkpoint)
+    only allocates the shapes: computing a norm there would pull in torch's
+    compiler stack for a value the checkpoint replaces anyway.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        if v.is_meta:
+            return v.new_empty(v.shape)
+        return torch._weight_norm(v, g, self.dim)
+
+    def right_inverse(self, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if weight.is_meta:
+            shape = [1] * weight.dim()
+            shape[self.dim] = weight.shape[self.dim]
+            return weight.new_empty(shape), weight
+        return torch.norm_except_dim(weight, 2, self.dim), weight
+
+
 class Wav2Vec2PositionalConvEmbedding(nn.Module):
     """Relative positions from a wide grouped convolution over time, weight-normalised per kernel tap."""
 
@@ -319,7 +347,9 @@ class Wav2Vec2PositionalConvEmbedding(nn.Module):
             groups=config.num_conv_pos_embedding_groups,
         )
         # Checkpoint keys: conv.parametrizations.weight.original0 (g) and .original1 (v).
-        self.conv = nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
+        # unsafe: skip torch's trial evaluation; _WeightNorm keeps the weight's shape and dtype by construction
+        parametrize.register_parametrization(conv, "weight", _WeightNorm(dim=2), unsafe=True)
+        self.conv = conv
         # An even kernel with padding k // 2 yields one extra frame; drop it.
         self.trim = 1 if config.num_conv_pos_embeddings % 2 == 0 else 0
         self.activation = _activation(config.feat_extract_activation, "feat_extract_activation")
