@@ -792,12 +792,42 @@ class BaseImageProcessor(ImageProcessingMixin):
         if return_tensors is not None and return_tensors not in ("pt", "np"):
             raise ProcessingError(f"return_tensors must be 'pt', 'np' or None, not {return_tensors!r}.")
         flat = self._flatten_images(images)
-        arrays = [
-            self._to_channels_first(image, settings.get("do_convert_rgb"), input_data_format, index)
-            for index, image in enumerate(flat)
-        ]
+        resized = self._resize_rgb_pil_images(flat, settings)
+        if resized is not None:
+            arrays, settings = resized, {**settings, "do_resize": False}
+        else:
+            arrays = [
+                self._to_channels_first(image, settings.get("do_convert_rgb"), input_data_format, index)
+                for index, image in enumerate(flat)
+            ]
         data = self._preprocess(arrays, **settings)
         return BatchFeature(data, tensor_type=return_tensors)
+
+    def _resize_rgb_pil_images(self, images: list[Any], settings: dict[str, Any]) -> list[np.ndarray] | None:
+        """Resize a batch of RGB PIL images in PIL itself, or ``None`` when the batch is anything else.
+
+        The general path turns each image into an array and, to resize, back
+        into a PIL image: for 8-bit RGB that round trip is exact, so resizing
+        the PIL image directly gives the same pixels without two copies of
+        every full-size image.
+        """
+        from autoload import _image_ops as ops
+
+        if not settings.get("do_resize") or not images:
+            return None
+        if not all(ops.is_pil_image(image) and image.mode == "RGB" and image.width * image.height for image in images):
+            return None
+        import numpy as np
+
+        arrays = []
+        for image in images:
+            height, width = self._resize_target(_ShapeOnly(image.height, image.width), settings["size"])
+            if height <= 0 or width <= 0:
+                raise ProcessingError(f"Cannot resize to {height}x{width}: both sides must be positive.")
+            resample = settings.get("resample")
+            resized = image.resize((width, height), resample=ops.Resampling.BILINEAR if resample is None else resample)
+            arrays.append(np.moveaxis(np.asarray(resized), -1, 0))
+        return arrays
 
     def _preprocess(self, images: list[np.ndarray], **settings: Any) -> dict[str, Any]:
         """Channels-first arrays -> the output fields; the default runs ``_preprocess_image`` on each."""
@@ -934,6 +964,14 @@ class BaseImageProcessor(ImageProcessingMixin):
         if layout is None:
             layout = ops.infer_channel_dimension(array, num_channels=(1, 3, 4))
         return np.moveaxis(array, -1, 0) if ops._layout(layout) == ops.CHANNELS_LAST else array
+
+
+class _ShapeOnly:
+    """What ``_resize_target`` reads of an image (its shape), for an image not yet made an array."""
+
+    def __init__(self, height: int, width: int) -> None:
+        self.shape = (3, height, width)
+        self.ndim = 3
 
 
 def _describe_input(value: Any) -> str:
