@@ -39,7 +39,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -928,6 +928,89 @@ class PreTrainedTokenizer:
             return targets
         encodings["labels"] = targets["input_ids"]
         return encodings
+
+    def pad(
+        self,
+        encoded_inputs: Any,
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad examples that were tokenized one by one to a common length, as a data collator needs.
+
+        ``encoded_inputs`` is one encoding (a dict of lists), a batch (a dict
+        of lists of lists) or a list of per-example dicts, which is what a
+        dataset yields.  ``input_ids``, ``attention_mask``, ``token_type_ids``
+        and ``special_tokens_mask`` are padded with the pad token id, 0, the
+        pad token type id and 1; other fields (``labels``) are left as they
+        are.  Tensors in give tensors of the same kind out unless
+        ``return_tensors`` says otherwise.
+        """
+        if isinstance(encoded_inputs, (list, tuple)):
+            if not encoded_inputs:
+                raise ProcessingError("pad got an empty list of examples; pass at least one encoding.")
+            if not all(isinstance(example, Mapping) for example in encoded_inputs):
+                raise ProcessingError("pad takes an encoding, a batch encoding or a list of encodings (dicts).")
+            keys = list(encoded_inputs[0].keys())
+            for index, example in enumerate(encoded_inputs):
+                if list(example.keys()) != keys:
+                    raise ProcessingError(
+                        f"pad: example {index} has fields {sorted(example)}, but example 0 has {sorted(keys)}."
+                    )
+            encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in keys}
+        if not isinstance(encoded_inputs, Mapping):
+            raise ProcessingError(
+                f"pad takes an encoding or a list of encodings, not {_describe_value(encoded_inputs)}."
+            )
+        if "input_ids" not in encoded_inputs:
+            raise ProcessingError(f"pad needs input_ids among the fields; got {sorted(encoded_inputs)}.")
+        first = encoded_inputs["input_ids"]
+        probe = first[0] if isinstance(first, (list, tuple)) and len(first) else first
+        if return_tensors is None:
+            kind = type(probe).__module__.split(".")[0]
+            return_tensors = {"torch": "pt", "numpy": "np"}.get(kind)
+        fields = {key: _to_python(value) for key, value in encoded_inputs.items()}
+        ids = fields["input_ids"]
+        batched = bool(ids) and isinstance(ids[0], list)
+        examples = [
+            {key: value[index] for key, value in fields.items()} for index in range(len(ids))
+        ] if batched else [fields]  # fmt: skip
+
+        plan = self._plan(padding, False, max_length, pad_to_multiple_of, verbose)
+        target = plan.max_length
+        if plan.padding == "longest":
+            target = max(len(example["input_ids"]) for example in examples)
+        if target is not None and pad_to_multiple_of and target % pad_to_multiple_of:
+            target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
+        side = self._side(padding_side or self.padding_side, "padding_side", ProcessingError)
+        with_mask = (
+            "attention_mask" in self.model_input_names if return_attention_mask is None else return_attention_mask
+        )
+        fillers = {
+            "input_ids": self.pad_token_id,
+            "attention_mask": 0,
+            "token_type_ids": self.pad_token_type_id,
+            "special_tokens_mask": 1,
+        }
+        for example in examples:
+            length = len(example["input_ids"])
+            if with_mask and "attention_mask" not in example:
+                example["attention_mask"] = [1] * length
+            elif not with_mask:
+                example.pop("attention_mask", None)
+            missing = 0 if plan.padding == "do_not_pad" or target is None else target - length
+            if missing <= 0:
+                continue
+            for key, filler in fillers.items():
+                if key in example:
+                    padding_values = [filler] * missing
+                    example[key] = example[key] + padding_values if side == "right" else padding_values + example[key]
+        output = {key: [example[key] for example in examples] for key in examples[0]} if batched else examples[0]
+        return BatchEncoding(output, tensor_type=return_tensors)
 
     def encode(
         self,
