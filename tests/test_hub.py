@@ -650,3 +650,44 @@ def test_the_fixture_points_the_client_at_the_fake_hub(fake_hub: HubClient) -> N
     assert fake_hub.endpoint.startswith("http://127.0.0.1:")
     assert Path(constants.HF_HUB_CACHE) == fake_hub.cache_dir
     assert not constants.HF_HUB_OFFLINE
+
+
+# -- processing classes from the Hub -------------------------------------------------------------------------
+
+
+def test_image_processor_from_a_repo_fetches_only_its_config(fake_hub: HubClient, tmp_path: Path) -> None:
+    pytest.importorskip("autoload_plugin_vit")
+    from autoload_plugin_vit.image_processing import ViTImageProcessor
+
+    ViTImageProcessor(size={"height": 20, "width": 20}, image_mean=[0.1, 0.2, 0.3]).save_pretrained(tmp_path)
+    fake_hub.create_repo("org/tiny-vit").commit_folder(
+        tmp_path, **{"config.json": {"model_type": "vit"}, "model.safetensors": b"\0" * 4096, "README.md": "big"}
+    )
+
+    processor = autoload.AutoImageProcessor.from_pretrained("org/tiny-vit")
+
+    assert type(processor).__name__ == "ViTImageProcessor"
+    assert processor.size == {"height": 20, "width": 20} and list(processor.image_mean) == [0.1, 0.2, 0.3]
+    assert "model.safetensors" not in fake_hub.downloaded() and "README.md" not in fake_hub.downloaded()
+    assert "preprocessor_config.json" in fake_hub.downloaded()
+
+
+def test_speech_processor_from_a_repo_in_the_older_layout(fake_hub: HubClient, tmp_path: Path) -> None:
+    pytest.importorskip("autoload_plugin_wav2vec2")
+    from autoload_plugin_wav2vec2.feature_extraction import Wav2Vec2FeatureExtractor
+    from autoload_plugin_wav2vec2.processing import Wav2Vec2Processor
+    from autoload_plugin_wav2vec2.tokenization import Wav2Vec2CTCTokenizer
+
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4, "A": 5, "B": 6, "C": 7}
+    processor = Wav2Vec2Processor(Wav2Vec2FeatureExtractor(), Wav2Vec2CTCTokenizer(vocab=vocab))
+    processor.save_pretrained(tmp_path, legacy_format=True)
+    fake_hub.create_repo("org/tiny-asr").commit_folder(
+        tmp_path, **{"config.json": {"model_type": "wav2vec2"}, "model.safetensors": b"\0" * 4096}
+    )
+
+    loaded = autoload.AutoProcessor.from_pretrained("org/tiny-asr")
+
+    assert type(loaded).__name__ == "Wav2Vec2Processor"
+    assert loaded.tokenizer.get_vocab() == vocab
+    assert loaded.batch_decode([[5, 5, 0, 6, 4, 7]]) == ["AB C"]
+    assert "model.safetensors" not in fake_hub.downloaded()
