@@ -80,6 +80,16 @@ class BatchFeature(UserDict):
             return list(self.data.values())[key]
         return self.data[key]
 
+    # dict views of the data, so they print as a dict's do (UserDict's views print the whole mapping)
+    def keys(self):  # type: ignore[override]
+        return self.data.keys()
+
+    def values(self):  # type: ignore[override]
+        return self.data.values()
+
+    def items(self):  # type: ignore[override]
+        return self.data.items()
+
     def __getstate__(self) -> dict[str, Any]:
         return {"data": self.data}
 

@@ -586,3 +586,11 @@ def test_processor_construction_checks():
     merged = processor(images=np.zeros((5, 6, 3), dtype=np.uint8), text="AB", return_tensors="pt")
     assert set(merged) == {"pixel_values", "input_ids"}
     assert merged["pixel_values"].shape == (1, 3, 8, 8)
+
+
+def test_batch_feature_views_are_the_data_views():
+    from autoload import BatchFeature
+
+    batch = BatchFeature({"pixel_values": [1.0], "labels": [0]})
+    assert repr(batch.keys()) == "dict_keys(['pixel_values', 'labels'])"
+    assert list(batch.values()) == [[1.0], [0]] and dict(batch.items()) == batch.data
