@@ -26,7 +26,7 @@ from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, process
 from tokenizers.models import WordLevel
 
 from autoload.errors import CheckpointError, ConfigError, FileResolutionError, ProcessingError
-from autoload.tokenization import VERY_LARGE_INTEGER, BatchEncoding, PreTrainedTokenizer
+from autoload.tokenization import VERY_LARGE_INTEGER, BatchEncoding, TokenizersBackend
 
 transformers = pytest.importorskip("transformers")
 fake_hub = hub_server.fake_hub  # the fake Hub fixture, for from_pretrained("org/name")
@@ -62,7 +62,7 @@ WORDS = [
 SPECIALS = ["[PAD]", "[UNK]", "<s>", "</s>", "[MASK]"]
 
 
-class WordTokenizer(PreTrainedTokenizer):
+class WordTokenizer(TokenizersBackend):
     """A whole-word tokenizer with a ``vocab.json``: a plugin's tokenizer in miniature."""
 
     vocab_files_names = {"vocab_file": "vocab.json"}

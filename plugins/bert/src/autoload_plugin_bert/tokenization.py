@@ -18,12 +18,12 @@ import warnings
 from typing import Any
 
 from autoload import CheckpointError, FileResolutionError
-from autoload.tokenization import PreTrainedTokenizer
+from autoload.tokenization import TokenizersBackend
 from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece
 
 
-class BertTokenizer(PreTrainedTokenizer):
+class BertTokenizer(TokenizersBackend):
     """WordPiece tokenizer for BERT, read from ``tokenizer.json`` or built from ``vocab.txt``.
 
     The options are those of ``tokenizer_config.json``: ``do_lower_case``,
