@@ -16,7 +16,7 @@ from torch import nn  # noqa: E402
 
 from autoload import files, weights  # noqa: E402
 from autoload.configuration import PretrainedConfig  # noqa: E402
-from autoload.errors import CheckpointError, ConfigError, UnsafeCheckpointError  # noqa: E402
+from autoload.errors import CheckpointError, ConfigError, ParallelismError, UnsafeCheckpointError  # noqa: E402
 from autoload.modeling import BaseModelOutput, MaskedLMOutput, PreTrainedModel  # noqa: E402
 
 # -- the tiny architecture -------------------------------------------------------
@@ -615,8 +615,9 @@ def test_device_argument(tmp_path):
     loaded = TinyForMaskedLM.from_pretrained(folder, device="cpu")
     assert loaded.device == torch.device("cpu")
     assert TinyForMaskedLM.from_pretrained(folder, device_map="cpu").device == torch.device("cpu")
-    with pytest.raises(ConfigError, match="device_map"):
-        TinyForMaskedLM.from_pretrained(folder, device_map={"": 0})
+    if not torch.accelerator.is_available():
+        with pytest.raises(ParallelismError, match="device_map"):
+            TinyForMaskedLM.from_pretrained(folder, device_map={"": 0})
 
 
 def test_from_config_dtype():
@@ -842,3 +843,78 @@ def test_auto_class_passes_loading_options_through(tmp_path):
     assert model.dtype == torch.float16 and model.config.dtype == "float16"
     model = autoload.AutoModelForMaskedLM.from_pretrained(tmp_path, dtype="bfloat16", attn_implementation="eager")
     assert model.dtype == torch.bfloat16 and model.config._attn_implementation == "eager"
+
+
+# -- float32 islands in half-precision models ---------------------------------------------
+
+
+class TinyRotary(TinyPreTrainedModel):
+    """A model with a rotary table and a module the class declares float32."""
+
+    _keep_in_fp32_modules = ["router"]
+
+    def __init__(self, config):
+        super().__init__(config)
+        from autoload.modeling.layers import RotaryEmbedding
+
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.router = nn.Linear(config.hidden_size, 2)
+        self.rotary = RotaryEmbedding(head_dim=8, max_position_embeddings=64, rope_parameters={"rope_theta": 1e6})
+        self.post_init()
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_declared_float32_survives_half_precision_loading_and_casts(tmp_path, dtype):
+    model = TinyRotary(TinyConfig())
+    exact = model.rotary.inv_freq.clone()
+    model.save_pretrained(tmp_path)
+
+    loaded = TinyRotary.from_pretrained(tmp_path, dtype=dtype)
+    assert loaded.dense.weight.dtype == dtype
+    assert loaded.router.weight.dtype == torch.float32  # _keep_in_fp32_modules
+    assert loaded.rotary.inv_freq.dtype == torch.float32
+    assert torch.equal(loaded.rotary.inv_freq, exact)
+
+    for cast in (lambda m: m.to(dtype), lambda m: m.half(), lambda m: m.bfloat16()):
+        fresh = TinyRotary(TinyConfig())
+        cast(fresh)
+        assert fresh.dense.weight.dtype != torch.float32
+        assert fresh.rotary.inv_freq.dtype == torch.float32 and torch.equal(fresh.rotary.inv_freq, exact)
+        assert fresh.rotary.original_inv_freq.dtype == torch.float32
+
+    built = TinyRotary.from_config(TinyConfig(), dtype=dtype)
+    assert built.dense.weight.dtype == dtype and built.router.weight.dtype == torch.float32
+    assert built.rotary.inv_freq.dtype == torch.float32
+
+    # A float32 load changes nothing, and a float64 cast still casts (only half precision is guarded).
+    assert TinyRotary.from_pretrained(tmp_path).router.weight.dtype == torch.float32
+    assert TinyRotary(TinyConfig()).double().rotary.inv_freq.dtype == torch.float64
+
+
+def test_bf16_inv_freq_would_move_the_angles():
+    # Why the float32 island exists: the table rounded to bfloat16 gives visibly different cos/sin.
+    from autoload.modeling.layers import RotaryEmbedding
+
+    rotary = RotaryEmbedding(head_dim=64, max_position_embeddings=4096, rope_parameters={"rope_theta": 10000.0})
+    positions = torch.arange(2048)[None]
+    exact, _ = rotary(torch.zeros(1, dtype=torch.float32), positions)
+    rounded = rotary.inv_freq.to(torch.bfloat16).float()
+    lossy = (positions[..., None].float() * rounded).cos()
+    assert (lossy - exact[..., :32]).abs().max() > 0.01
+
+
+def test_gradient_checkpointing_needs_a_declaring_class():
+    model = TinyForMaskedLM(TinyConfig())
+    with pytest.raises(ConfigError, match="supports_gradient_checkpointing"):
+        model.gradient_checkpointing_enable()
+
+
+def test_resize_ties_and_config_on_the_tiny_model():
+    model = TinyForMaskedLM(TinyConfig())
+    model.resize_token_embeddings(20, mean_resizing=False)
+    assert model.config.vocab_size == 20 and model.lm_head.weight is model.tiny.embeddings.weight
+    assert model.lm_head.bias.shape == (20,) and model.lm_head.out_features == 20
+    assert model(torch.tensor([[19]])).logits.shape == (1, 1, 20)
+    assert model.resize_token_embeddings() is model.tiny.embeddings  # no size: nothing changes
+    with pytest.raises(ConfigError, match="pad_to_multiple_of"):
+        model.resize_token_embeddings(21, pad_to_multiple_of=0)

@@ -255,3 +255,35 @@ def test_suite_catches_state_that_does_not_survive_save_load(tmp_path: Path) -> 
     heads = {name for name in ALL_TESTS if name.startswith("test_head_")}
     assert failed == heads, output
     assert passed == ALL_TESTS - heads, output
+
+
+def test_public_host_modules_include_the_shared_layers_and_generation():
+    from autoload.testing.conformance import PUBLIC_HOST_MODULES
+
+    assert {"autoload.modeling.layers", "autoload.generation"} <= PUBLIC_HOST_MODULES
+
+
+def test_assert_same_outputs_compares_caches_by_content():
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from autoload.modeling import CausalLMOutputWithPast
+    from autoload.testing import assert_same_outputs
+
+    def cache(shift: float):
+        built = transformers.DynamicCache()
+        for layer in range(2):
+            keys = torch.arange(8.0).view(1, 1, 2, 4) + layer
+            built.update(keys + shift, keys * 2, layer)
+        return built
+
+    logits = torch.zeros(1, 2, 3)
+    same = CausalLMOutputWithPast(logits=logits, past_key_values=cache(0.0))
+    assert_same_outputs(same, CausalLMOutputWithPast(logits=logits, cache=cache(0.0)))
+    with pytest.raises(AssertionError, match=r"output\.cache\[0\]\.keys"):
+        assert_same_outputs(CausalLMOutputWithPast(logits=logits, cache=cache(1.0)), same)
+    with pytest.raises(AssertionError, match="key/value cache"):
+        assert_same_outputs(CausalLMOutputWithPast(logits=logits, cache=(1, 2)), same)
+    pair = transformers.EncoderDecoderCache(cache(0.0), cache(0.0))
+    other = transformers.EncoderDecoderCache(cache(0.0), cache(2.0))
+    with pytest.raises(AssertionError, match="cross_attention_cache"):
+        assert_same_outputs(other, pair)

@@ -46,6 +46,8 @@ PUBLIC_HOST_MODULES: frozenset[str] = frozenset(
     {
         "autoload",
         "autoload.modeling",
+        "autoload.modeling.layers",
+        "autoload.generation",
         "autoload.tokenization",
         "autoload.processing",
         "autoload.testing",
@@ -66,16 +68,38 @@ _NOT_DECLARED = "<declaration unavailable>"
 # -- comparing outputs ------------------------------------------------------------
 
 
+def _cache_contents(value: Any) -> Any:
+    """A key/value cache as plain data (None for anything else): what two caches must agree on."""
+    if hasattr(value, "self_attention_cache") and hasattr(value, "cross_attention_cache"):
+        return {
+            "self_attention_cache": _cache_contents(value.self_attention_cache),
+            "cross_attention_cache": _cache_contents(value.cross_attention_cache),
+        }
+    layers = getattr(value, "layers", None)
+    if layers is None or not hasattr(value, "get_seq_length") or isinstance(value, (Mapping, list, tuple)):
+        return None
+    return [{"keys": getattr(layer, "keys", None), "values": getattr(layer, "values", None)} for layer in layers]
+
+
 def assert_same_outputs(actual: Any, expected: Any, *, atol: float = 1e-5, rtol: float = 1e-5, where: str = "") -> None:
     """Assert two model or processor outputs are the same, field by field and element by element.
 
     Mappings (``ModelOutput``, ``BatchFeature``, dicts) must have the same
     keys in the same order, sequences the same length; tensors and arrays
     are compared with ``atol``/``rtol`` after checking shape and dtype;
-    anything else with ``==``.  The failure message names the path of the
-    first difference (``output.hidden_states[1]``).
+    anything else with ``==``.  Key/value caches (autoload's or
+    transformers') are compared by content: layer by layer, keys and values
+    (an encoder-decoder cache: its self- and cross-attention parts).  The
+    failure message names the path of the first difference
+    (``output.hidden_states[1]``, ``output.cache[0].keys``).
     """
     label = where or "output"
+    expected_cache = _cache_contents(expected)
+    if expected_cache is not None:
+        actual_cache = _cache_contents(actual)
+        assert actual_cache is not None, f"{label}: expected a key/value cache, got {type(actual).__name__}"
+        assert_same_outputs(actual_cache, expected_cache, atol=atol, rtol=rtol, where=label)
+        return
     torch = sys.modules.get("torch")
     numpy = sys.modules.get("numpy")
     if torch is not None and isinstance(expected, torch.Tensor):
@@ -455,6 +479,44 @@ class PluginConformance:
         with torch.no_grad():
             actual = loaded(**inputs)
         assert_same_outputs(actual, expected, atol=self.atol, rtol=self.rtol, where=f"{expected_class.__name__}")
+
+    def test_causal_lm_generates_the_same_with_and_without_cache(self) -> None:
+        """A causal-LM head generates through autoload.generation, and its cache changes nothing but speed.
+
+        Also checks left padding: a padded row generates what the same prompt alone generates.
+        """
+        torch = pytest.importorskip("torch")
+        import autoload
+        from autoload.generation import GenerationMixin
+
+        task = "causal-lm"
+        if task not in self.architecture().models or task in self.skip_tasks:
+            pytest.skip(f"{self.model_type} declares no causal-lm head")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = autoload.AutoModelForCausalLM.from_config(self.make_config(task))
+        model.eval()
+        name = type(model).__name__
+        assert isinstance(model, GenerationMixin), (
+            f"{name} is declared as the causal-lm head but does not inherit autoload.generation.GenerationMixin, "
+            f"so it has no generate(): declare it as class {name}(..., GenerationMixin)"
+        )
+        input_ids = self.make_inputs(model.config, task)["input_ids"]
+        mask = torch.ones_like(input_ids)
+        mask[-1, :2] = 0  # the last row is left-padded
+        settings = {"max_new_tokens": 5, "do_sample": False, "num_beams": 1}
+        cached = model.generate(input_ids, attention_mask=mask, **settings)
+        uncached = model.generate(input_ids, attention_mask=mask, use_cache=False, **settings)
+        assert torch.equal(cached, uncached), (
+            f"{name}.generate() gives different tokens with its key/value cache than without it:\n"
+            f"{cached.tolist()}\nvs\n{uncached.tolist()}"
+        )
+        alone = model.generate(input_ids[-1:, 2:], **settings)
+        generated = cached.shape[1] - input_ids.shape[1]
+        assert torch.equal(cached[-1, -generated:], alone[0, -generated:]), (
+            f"{name}: a left-padded prompt generates other tokens than the same prompt alone; the model must "
+            "honour attention_mask and position_ids during generation"
+        )
 
     def test_tokenizer_survives_save_load(self, tmp_path: Path) -> None:
         from autoload import AutoTokenizer

@@ -19,6 +19,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from autoload.errors import AutoloadError, ConfigError, ProcessingError  # noqa: E402
+from autoload.generation import Cache  # noqa: E402
 
 from autoload_plugin_bert import modeling  # noqa: E402
 from autoload_plugin_bert.configuration import BertConfig  # noqa: E402
@@ -206,7 +207,7 @@ def assert_close(ours: Any, theirs: Any, atol: float = ATOL, rtol: float = 0.0, 
 def assert_outputs_match(ours: Any, theirs: Any, atol: float = ATOL, rtol: float = 0.0) -> None:
     """Every field transformers returned (bar its key/value cache) matches ours."""
     expected = [key for key in theirs if key != "cache"]
-    assert list(ours.keys()) == expected
+    assert [key for key in ours if key != "cache"] == expected
     for key in expected:
         assert_close(ours[key], theirs[key], atol, rtol, key)
 
@@ -263,8 +264,9 @@ def test_return_dict_false_gives_the_same_tuple(head: Head, checkpoints: dict[st
         expected = theirs(**inputs, **labels, output_hidden_states=True, return_dict=False)
         actual = ours(**inputs, **labels, output_hidden_states=True, return_dict=False)
     assert isinstance(actual, tuple)
-    # transformers' causal LM slips its key/value cache into the tuple; this plugin keeps none.
+    # Both causal LMs slip their key/value cache into the tuple (each its own library's class).
     expected = tuple(item for item in expected if not isinstance(item, transformers.cache_utils.Cache))
+    actual = tuple(item for item in actual if not isinstance(item, Cache))
     assert_close(actual, expected, where="tuple")
 
 
@@ -727,3 +729,68 @@ def test_auto_model_for_text_encoding_is_the_base_model(checkpoints: dict[str, P
 
     model = autoload.AutoModelForTextEncoding.from_pretrained(checkpoints["BertForMaskedLM"])
     assert type(model) is modeling.BertModel
+
+
+# -- host runtime features on BERT (autoload.modeling) -------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs", [None, {"use_reentrant": True}])
+def test_gradient_checkpointing_enable_gives_the_same_gradients(kwargs: dict[str, Any] | None) -> None:
+    config = BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = modeling.BertForSequenceClassification(config).train()
+    inputs = token_inputs()
+    labels = torch.tensor([0, 1, 1])
+
+    def gradients() -> dict[str, Any]:
+        model.zero_grad()
+        model(**inputs, labels=labels).loss.backward()
+        return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    plain = gradients()
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    assert model.is_gradient_checkpointing and model.bert.encoder.gradient_checkpointing
+    checkpointed = gradients()
+    assert plain.keys() == checkpointed.keys()
+    assert_close(list(checkpointed.values()), list(plain.values()), atol=1e-6, where="grads")
+    model.gradient_checkpointing_disable()
+    assert not model.is_gradient_checkpointing
+
+
+@pytest.mark.parametrize(
+    ("new_size", "pad_to", "mean_resizing"), [(120, None, True), (120, None, False), (103, 16, True), (50, None, True)]
+)
+def test_resize_token_embeddings_matches_transformers(
+    tmp_path: Path, new_size: int, pad_to: int | None, mean_resizing: bool
+) -> None:
+    path = save_hf("BertForMaskedLM", tmp_path / "mlm")
+    theirs = transformers.BertForMaskedLM.from_pretrained(path).eval()
+    ours = load_ours(modeling.BertForMaskedLM, path)
+    torch.manual_seed(7)
+    theirs.resize_token_embeddings(new_size, pad_to_multiple_of=pad_to, mean_resizing=mean_resizing)
+    torch.manual_seed(7)
+    returned = ours.resize_token_embeddings(new_size, pad_to_multiple_of=pad_to, mean_resizing=mean_resizing)
+    expected_size = theirs.config.vocab_size
+    assert returned is ours.get_input_embeddings()
+    assert ours.config.vocab_size == expected_size == returned.weight.shape[0]
+    assert ours.cls.predictions.decoder.weight is ours.bert.embeddings.word_embeddings.weight
+    assert ours.cls.predictions.decoder.bias is ours.cls.predictions.bias
+    assert_close(ours.get_input_embeddings().weight, theirs.get_input_embeddings().weight, atol=0.0, where="rows")
+    assert_close(ours.cls.predictions.bias, theirs.cls.predictions.bias, atol=0.0, where="bias")
+    ids = torch.randint(0, expected_size, (2, 7))
+    with torch.no_grad():
+        assert_close(ours(input_ids=ids).logits, theirs(input_ids=ids).logits, where="logits")
+    ours.save_pretrained(tmp_path / "resized")
+    reloaded = transformers.BertForMaskedLM.from_pretrained(tmp_path / "resized").eval()
+    with torch.no_grad():
+        assert_close(reloaded(input_ids=ids).logits, theirs(input_ids=ids).logits, where="reloaded")
+
+
+def test_decoder_and_input_grads_helpers() -> None:
+    model = modeling.BertForMaskedLM(BertConfig(**TINY)).eval()
+    assert model.get_decoder() is model.bert  # no decoder attribute: the base model's (itself)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    model.enable_input_require_grads()
+    assert model(**token_inputs()).logits.requires_grad
+    model.disable_input_require_grads()
+    assert not model(**token_inputs()).logits.requires_grad

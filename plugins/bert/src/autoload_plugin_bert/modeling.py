@@ -27,14 +27,12 @@ the same ``model.safetensors`` loads in both libraries.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.utils.checkpoint
-from autoload import AutoloadError, ConfigError, ProcessingError
+from autoload import ConfigError, ProcessingError
+from autoload.generation import Cache, DynamicCache, EncoderDecoderCache, GenerationMixin
 from autoload.modeling import (
     BaseModelOutputWithPoolingAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
@@ -47,63 +45,26 @@ from autoload.modeling import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from autoload.modeling.layers import (
+    attention,
+    attention_implementation,
+    bidirectional_mask,
+    causal_lm_loss,
+    causal_mask,
+    cross_entropy,
+    get_activation,
+    run_layer,
+    sequence_classification_loss,
+    span_loss,
+    token_classification_loss,
+)
 from torch import nn
-from torch.nn import functional as F
 
 from autoload_plugin_bert.configuration import BertConfig
 
 logger = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
-
-
-# -- activations ----------------------------------------------------------------
-
-
-def _gelu_tanh_formula(x: Tensor) -> Tensor:
-    # The tanh approximation written out, as Google's original BERT code had it.
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-def _gelu_fast(x: Tensor) -> Tensor:
-    return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
-
-
-def _gelu_erf_formula(x: Tensor) -> Tensor:
-    return x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
-
-
-# ``hidden_act`` values found in BERT-family configs, with transformers' meaning
-# for each name (several are slightly different approximations of GELU).
-ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "gelu": F.gelu,
-    "gelu_python": _gelu_erf_formula,
-    "gelu_new": _gelu_tanh_formula,
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_fast": _gelu_fast,
-    "gelu_10": lambda x: torch.clip(F.gelu(x), -10.0, 10.0),
-    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
-    "relu": F.relu,
-    "relu6": F.relu6,
-    "silu": F.silu,
-    "swish": F.silu,
-    "mish": F.mish,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda x: x,
-}
-
-
-def get_activation(hidden_act: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
-    if callable(hidden_act):
-        return hidden_act
-    try:
-        return ACTIVATIONS[hidden_act]
-    except (KeyError, TypeError):
-        raise ConfigError(
-            f"BertConfig.hidden_act={hidden_act!r} is not an activation this plugin knows; "
-            f"use one of {', '.join(sorted(ACTIVATIONS))}."
-        ) from None
 
 
 def _check_config(config: BertConfig) -> None:
@@ -124,134 +85,7 @@ def _check_config(config: BertConfig) -> None:
             "BertConfig.add_cross_attention=True needs is_decoder=True: cross-attention layers only exist in "
             "a decoder. Set is_decoder=True, or add_cross_attention=False."
         )
-    get_activation(config.hidden_act)
-
-
-# -- attention masks ---------------------------------------------------------------
-#
-# Masks come in as (batch, key_length) with 1 for "attend" and 0 for "padding".
-# SDPA takes a boolean (batch, 1, query, key) mask, True where attention is
-# allowed; the eager path adds a float mask that holds 0 where attention is
-# allowed and the dtype's most negative value where it is not.  When nothing is
-# masked, no mask is built at all (SDPA then uses its fastest kernels, and a
-# causal decoder passes ``is_causal=True`` instead).
-
-
-@dataclass
-class AttentionMask:
-    """A mask prepared for one attention implementation."""
-
-    mask: Tensor | None
-    is_causal: bool = False
-
-
-def _to_four_dims(mask: Tensor, what: str) -> Tensor | None:
-    if mask.dim() == 4:
-        return mask
-    if mask.dim() == 3:
-        return mask[:, None, :, :]
-    if mask.dim() == 2:
-        return None
-    raise ProcessingError(
-        f"{what} must have shape (batch, key_length), (batch, query_length, key_length) or "
-        f"(batch, 1, query_length, key_length), but it has shape {tuple(mask.shape)}."
-    )
-
-
-def _finish(allowed: Tensor, eager: bool, dtype: torch.dtype) -> Tensor:
-    if not eager:
-        return allowed
-    zero = torch.zeros((), dtype=dtype, device=allowed.device)
-    return torch.where(allowed, zero, torch.finfo(dtype).min)
-
-
-def prepare_attention_mask(
-    attention_mask: Tensor | None,
-    *,
-    batch_size: int,
-    query_length: int,
-    key_length: int,
-    causal: bool,
-    eager: bool,
-    dtype: torch.dtype,
-    device: torch.device,
-    what: str = "attention_mask",
-) -> AttentionMask:
-    """Turn a user's mask into what the chosen attention implementation needs.
-
-    A 4D (or 3D) mask is taken as already prepared: a boolean one means
-    "True attends"; a float one is added to the attention scores as it is.
-    """
-    if attention_mask is not None:
-        prepared = _to_four_dims(attention_mask, what)
-        if prepared is not None:
-            prepared = prepared.to(device)
-            if prepared.dtype == torch.bool:
-                return AttentionMask(_finish(prepared, eager, dtype))
-            return AttentionMask(prepared.to(dtype))
-        if attention_mask.shape[-1] != key_length:
-            raise ProcessingError(
-                f"{what} covers {attention_mask.shape[-1]} positions, but there are {key_length} to attend to; "
-                "pass the mask the tokenizer returned together with these input_ids."
-            )
-        keep = attention_mask.to(device=device, dtype=torch.bool)
-        if bool(keep.all()):
-            keep = None
-    else:
-        keep = None
-
-    if not causal:
-        if keep is None:
-            return AttentionMask(None)
-        allowed = keep[:, None, None, :].expand(batch_size, 1, query_length, key_length)
-        return AttentionMask(_finish(allowed, eager, dtype))
-
-    if keep is None and not eager:
-        # SDPA's own causal masking; a single query may see every key anyway.
-        return AttentionMask(None, is_causal=query_length > 1)
-    positions_q = torch.arange(query_length, device=device)[:, None]
-    positions_k = torch.arange(key_length, device=device)[None, :]
-    allowed = (positions_q >= positions_k)[None, None, :, :]
-    if keep is not None:
-        allowed = allowed & keep[:, None, None, :]
-    allowed = allowed.expand(batch_size, 1, query_length, key_length)
-    return AttentionMask(_finish(allowed, eager, dtype))
-
-
-def attend(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    mask: AttentionMask,
-    *,
-    scaling: float,
-    dropout: float,
-    eager: bool,
-) -> tuple[Tensor, Tensor | None]:
-    """Scaled dot-product attention over (batch, heads, length, head_size) tensors.
-
-    Returns the attended values and, on the eager path, the probabilities.
-    """
-    if not eager:
-        context = F.scaled_dot_product_attention(
-            query, key, value, attn_mask=mask.mask, dropout_p=dropout, is_causal=mask.is_causal, scale=scaling
-        )
-        return context, None
-    scores = torch.matmul(query, key.transpose(2, 3)) * scaling
-    if mask.mask is not None:
-        scores = scores + mask.mask
-    probabilities = F.softmax(scores, dim=-1)
-    probabilities = F.dropout(probabilities, p=dropout, training=dropout > 0.0)
-    return torch.matmul(probabilities, value), probabilities
-
-
-def _use_eager(config: BertConfig, output_attentions: bool) -> bool:
-    implementation = getattr(config, "_attn_implementation", None) or "sdpa"
-    if implementation not in ("sdpa", "eager"):
-        raise ConfigError(
-            f"attn_implementation={implementation!r} is not available for BERT; use 'sdpa' (the default) or 'eager'."
-        )
-    return output_attentions or implementation == "eager"
+    get_activation(config.hidden_act, owner="BertConfig.hidden_act")
 
 
 # -- embeddings --------------------------------------------------------------------
@@ -277,16 +111,17 @@ class BertEmbeddings(nn.Module):
         token_type_ids: Tensor | None = None,
         position_ids: Tensor | None = None,
         inputs_embeds: Tensor | None = None,
+        past_length: int = 0,
     ) -> Tensor:
         batch_size, seq_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         if position_ids is None:
-            if seq_length > self.position_ids.shape[1]:
+            if past_length + seq_length > self.position_ids.shape[1]:
                 raise ProcessingError(
-                    f"The input has {seq_length} tokens, but this BERT has position embeddings for only "
-                    f"{self.position_ids.shape[1]} (max_position_embeddings); truncate the input "
+                    f"The input has {past_length + seq_length} tokens, but this BERT has position embeddings for "
+                    f"only {self.position_ids.shape[1]} (max_position_embeddings); truncate the input "
                     f"(tokenizer(..., truncation=True, max_length={self.position_ids.shape[1]}))."
                 )
-            position_ids = self.position_ids[:, :seq_length]
+            position_ids = self.position_ids[:, past_length : past_length + seq_length]
         if token_type_ids is None:
             token_type_ids = self.token_type_ids[:, :seq_length].expand(batch_size, seq_length)
         if inputs_embeds is None:
@@ -303,8 +138,10 @@ class BertEmbeddings(nn.Module):
 class BertSelfAttention(nn.Module):
     """Multi-head attention projections; also used for cross-attention (keys and values from the encoder)."""
 
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int = 0, is_cross_attention: bool = False) -> None:
         super().__init__()
+        self.layer_idx = layer_idx
+        self.is_cross_attention = is_cross_attention
         self.num_attention_heads = config.num_attention_heads
         self.attention_head_size = config.hidden_size // config.num_attention_heads
         self.all_head_size = self.num_attention_heads * self.attention_head_size
@@ -319,22 +156,57 @@ class BertSelfAttention(nn.Module):
         batch, length = projected.shape[:2]
         return projected.view(batch, length, self.num_attention_heads, self.attention_head_size).transpose(1, 2)
 
+    def _keys_and_values(
+        self, hidden_states: Tensor, key_value_states: Tensor | None, cache: Cache | None
+    ) -> tuple[Tensor, Tensor]:
+        """Keys and values to attend to, through the cache when decoding step by step.
+
+        Self-attention appends this step's keys/values to the cache.  Cross-attention
+        keys/values depend only on the encoder states: computed on the first step,
+        read back from the cross-attention cache afterwards.
+        """
+        if key_value_states is None:
+            key = self._split_heads(self.key(hidden_states))
+            value = self._split_heads(self.value(hidden_states))
+            if cache is not None:
+                own = cache.self_attention_cache if isinstance(cache, EncoderDecoderCache) else cache
+                key, value = own.update(key, value, self.layer_idx)
+            return key, value
+        cross = cache.cross_attention_cache if isinstance(cache, EncoderDecoderCache) else None
+        if cross is not None and cache.is_updated.get(self.layer_idx, False):  # type: ignore[union-attr]
+            stored = cross.layers[self.layer_idx]
+            return stored.keys, stored.values
+        key = self._split_heads(self.key(key_value_states))
+        value = self._split_heads(self.value(key_value_states))
+        if cross is not None:
+            key, value = cross.update(key, value, self.layer_idx)
+            cache.is_updated[self.layer_idx] = True  # type: ignore[union-attr]
+        return key, value
+
     def forward(
         self,
         hidden_states: Tensor,
-        mask: AttentionMask,
+        mask: Tensor | None,
         key_value_states: Tensor | None = None,
-        eager: bool = False,
+        implementation: str = "sdpa",
+        is_causal: bool = False,
+        cache: Cache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        source = hidden_states if key_value_states is None else key_value_states
         query = self._split_heads(self.query(hidden_states))
-        key = self._split_heads(self.key(source))
-        value = self._split_heads(self.value(source))
-        dropout = self.dropout.p if self.training else 0.0
-        context, probabilities = attend(query, key, value, mask, scaling=self.scaling, dropout=dropout, eager=eager)
+        key, value = self._keys_and_values(hidden_states, key_value_states, cache)
+        context, probabilities = attention(
+            query,
+            key,
+            value,
+            mask,
+            implementation=implementation,
+            scaling=self.scaling,
+            dropout=self.dropout.p if self.training else 0.0,
+            is_causal=is_causal,
+            softmax_in_float32=False,  # BERT's softmax runs in the activations' dtype
+        )
         batch, length = hidden_states.shape[:2]
-        context = context.transpose(1, 2).reshape(batch, length, self.all_head_size)
-        return context, probabilities
+        return context.reshape(batch, length, self.all_head_size), probabilities
 
 
 class BertSelfOutput(nn.Module):
@@ -352,19 +224,21 @@ class BertSelfOutput(nn.Module):
 class BertAttention(nn.Module):
     """Attention plus its output projection and residual LayerNorm (self- or cross-attention alike)."""
 
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int = 0, is_cross_attention: bool = False) -> None:
         super().__init__()
-        self.self = BertSelfAttention(config)
+        self.self = BertSelfAttention(config, layer_idx, is_cross_attention)
         self.output = BertSelfOutput(config)
 
     def forward(
         self,
         hidden_states: Tensor,
-        mask: AttentionMask,
+        mask: Tensor | None,
         key_value_states: Tensor | None = None,
-        eager: bool = False,
+        implementation: str = "sdpa",
+        is_causal: bool = False,
+        cache: Cache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        context, probabilities = self.self(hidden_states, mask, key_value_states, eager)
+        context, probabilities = self.self(hidden_states, mask, key_value_states, implementation, is_causal, cache)
         return self.output(context, hidden_states), probabilities
 
 
@@ -372,7 +246,7 @@ class BertIntermediate(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = get_activation(config.hidden_act)
+        self.intermediate_act_fn = get_activation(config.hidden_act, owner="BertConfig.hidden_act")
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         return self.intermediate_act_fn(self.dense(hidden_states))
@@ -391,14 +265,15 @@ class BertOutput(nn.Module):
 
 
 class BertLayer(nn.Module):
-    def __init__(self, config: BertConfig) -> None:
+    def __init__(self, config: BertConfig, layer_idx: int = 0) -> None:
         super().__init__()
         # The feed-forward network acts on each position alone, so it may run on
         # slices of the sequence to save memory; the result is the same.
         self.chunk_size_feed_forward = config.chunk_size_feed_forward
-        self.attention = BertAttention(config)
+        self.is_causal = bool(config.is_decoder)
+        self.attention = BertAttention(config, layer_idx)
         if config.add_cross_attention:
-            self.crossattention = BertAttention(config)
+            self.crossattention = BertAttention(config, layer_idx, is_cross_attention=True)
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
@@ -408,12 +283,21 @@ class BertLayer(nn.Module):
     def forward(
         self,
         hidden_states: Tensor,
-        mask: AttentionMask,
+        mask: Tensor | None,
         encoder_hidden_states: Tensor | None = None,
-        encoder_mask: AttentionMask | None = None,
-        eager: bool = False,
+        encoder_mask: Tensor | None = None,
+        implementation: str = "sdpa",
+        cache: Cache | None = None,
+        past_length: int = 0,
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        hidden_states, self_probabilities = self.attention(hidden_states, mask, eager=eager)
+        # With keys already cached the queries are not the first positions: causality comes from the mask.
+        hidden_states, self_probabilities = self.attention(
+            hidden_states,
+            mask,
+            implementation=implementation,
+            is_causal=self.is_causal and not past_length,
+            cache=cache,
+        )
         cross_probabilities = None
         if encoder_hidden_states is not None:
             if not hasattr(self, "crossattention"):
@@ -422,10 +306,7 @@ class BertLayer(nn.Module):
                     "from a config with is_decoder=True and add_cross_attention=True."
                 )
             hidden_states, cross_probabilities = self.crossattention(
-                hidden_states,
-                encoder_mask if encoder_mask is not None else AttentionMask(None),
-                encoder_hidden_states,
-                eager,
+                hidden_states, encoder_mask, encoder_hidden_states, implementation, cache=cache
             )
         if self.chunk_size_feed_forward and self.chunk_size_feed_forward > 0:
             chunks = hidden_states.split(self.chunk_size_feed_forward, dim=1)
@@ -438,29 +319,36 @@ class BertLayer(nn.Module):
 class BertEncoder(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
+        self.layer = nn.ModuleList([BertLayer(config, index) for index in range(config.num_hidden_layers)])
         self.gradient_checkpointing = False
 
     def forward(
         self,
         hidden_states: Tensor,
-        mask: AttentionMask,
+        mask: Tensor | None,
         encoder_hidden_states: Tensor | None = None,
-        encoder_mask: AttentionMask | None = None,
-        eager: bool = False,
+        encoder_mask: Tensor | None = None,
+        implementation: str = "sdpa",
         output_hidden_states: bool = False,
+        cache: Cache | None = None,
+        past_length: int = 0,
     ) -> tuple[Tensor, tuple[Tensor, ...] | None, tuple[Tensor, ...], tuple[Tensor, ...]]:
         """Returns the last states, every layer's input and output, and the attention probabilities."""
         all_hidden = [hidden_states] if output_hidden_states else None
         self_probabilities: list[Tensor] = []
         cross_probabilities: list[Tensor] = []
         for layer in self.layer:
-            if self.gradient_checkpointing and self.training:
-                hidden_states, self_p, cross_p = torch.utils.checkpoint.checkpoint(
-                    layer, hidden_states, mask, encoder_hidden_states, encoder_mask, eager, use_reentrant=False
-                )
-            else:
-                hidden_states, self_p, cross_p = layer(hidden_states, mask, encoder_hidden_states, encoder_mask, eager)
+            hidden_states, self_p, cross_p = run_layer(
+                self,
+                layer,
+                hidden_states,
+                mask,
+                encoder_hidden_states,
+                encoder_mask,
+                implementation,
+                cache=cache,
+                past_length=past_length,
+            )
             if all_hidden is not None:
                 all_hidden.append(hidden_states)
             if self_p is not None:
@@ -490,7 +378,7 @@ class BertPredictionHeadTransform(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.transform_act_fn = get_activation(config.hidden_act)
+        self.transform_act_fn = get_activation(config.hidden_act, owner="BertConfig.hidden_act")
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
     def forward(self, hidden_states: Tensor) -> Tensor:
@@ -565,12 +453,17 @@ _TIED_LM_HEAD = {
 }
 
 
-def _no_cache(past_key_values: Any, cache: Any) -> None:
-    if past_key_values is not None or cache is not None:
-        raise AutoloadError(
-            "This BERT implementation keeps no key/value cache, so past_key_values/cache must be None; "
-            "run the full sequence instead."
+def _one_cache(past_key_values: Any, cache: Any) -> Cache | None:
+    """The key/value cache, given under either name (``cache`` is transformers 5's)."""
+    if past_key_values is not None and cache is not None and past_key_values is not cache:
+        raise ProcessingError("Pass the key/value cache once: as past_key_values or as cache, not both.")
+    found = past_key_values if past_key_values is not None else cache
+    if found is not None and not isinstance(found, Cache):
+        raise ProcessingError(
+            f"past_key_values must be an autoload.generation Cache (DynamicCache...), not {type(found).__name__}; "
+            "wrap legacy tuples with DynamicCache.from_legacy_cache(...)."
         )
+    return found
 
 
 class BertPreTrainedModel(PreTrainedModel):
@@ -585,22 +478,10 @@ class BertPreTrainedModel(PreTrainedModel):
     _keys_to_ignore_on_load_unexpected = [r"embeddings\.position_ids$"]
 
     def _init_weights(self, module: nn.Module) -> None:
-        # BERT's recipe: N(0, initializer_range) for every matrix, zeros for
-        # biases, the padding token's embedding zeroed, identity LayerNorms.
-        std = self.config.initializer_range
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.padding_idx is not None:
-                with torch.no_grad():
-                    module.weight[module.padding_idx].zero_()
-        elif isinstance(module, nn.LayerNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-        elif isinstance(module, BertLMPredictionHead):
+        # BERT's recipe is the host's default (normal(0, initializer_range) matrices, zero biases and padding
+        # row, identity LayerNorms) plus a zero bias for the prediction head's own parameter.
+        super()._init_weights(module)
+        if isinstance(module, BertLMPredictionHead):
             nn.init.zeros_(module.bias)
 
     def _base(self) -> BertModel:
@@ -653,6 +534,7 @@ class BertModel(BertPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         cache: Any = None,
+        cache_position: Tensor | None = None,
     ) -> BaseModelOutputWithPoolingAndCrossAttentions | tuple[Tensor, ...]:
         config = self.config
         output_attentions = config.output_attentions if output_attentions is None else output_attentions
@@ -660,35 +542,60 @@ class BertModel(BertPreTrainedModel):
         return_dict = config.use_return_dict if return_dict is None else return_dict
         if (input_ids is None) == (inputs_embeds is None):
             raise ProcessingError("Pass exactly one of input_ids and inputs_embeds to BERT.")
-        _no_cache(past_key_values, cache)
+        past_key_values = _one_cache(past_key_values, cache)
+        use_cache = bool(config.is_decoder and (getattr(config, "use_cache", True) if use_cache is None else use_cache))
+        if past_key_values is not None and not config.is_decoder:
+            raise ConfigError(
+                "A key/value cache only works for a decoder: this BERT attends in both directions. Build it "
+                "from a config with is_decoder=True, or pass no past_key_values."
+            )
+        if use_cache and past_key_values is None:
+            with_cross = encoder_hidden_states is not None or config.add_cross_attention
+            past_key_values = EncoderDecoderCache(DynamicCache(), DynamicCache()) if with_cross else DynamicCache()
+        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
 
         embeddings = self.embeddings(
-            input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids, inputs_embeds=inputs_embeds
+            input_ids=input_ids,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            past_length=past_length,
         )
         batch_size, seq_length = embeddings.shape[:2]
-        eager = _use_eager(config, bool(output_attentions))
-        mask = prepare_attention_mask(
-            attention_mask,
-            batch_size=batch_size,
-            query_length=seq_length,
-            key_length=seq_length,
-            causal=bool(config.is_decoder),
-            eager=eager,
-            dtype=embeddings.dtype,
-            device=embeddings.device,
-        )
+        if cache_position is None:
+            cache_position = torch.arange(past_length, past_length + seq_length, device=embeddings.device)
+        implementation = attention_implementation(config, bool(output_attentions))
+        mask_options = {"batch_size": batch_size, "dtype": embeddings.dtype, "device": embeddings.device}
+        if config.is_decoder:
+            kv_length, kv_offset = (
+                past_key_values.get_mask_sizes(cache_position, 0) if past_key_values is not None else (seq_length, 0)
+            )
+            mask = causal_mask(
+                implementation,
+                query_length=seq_length,
+                kv_length=kv_length,
+                query_offset=cache_position,
+                kv_offset=kv_offset,
+                attention_mask=attention_mask,
+                **mask_options,
+            )
+        else:
+            mask = bidirectional_mask(
+                implementation,
+                query_length=seq_length,
+                kv_length=seq_length,
+                attention_mask=attention_mask,
+                **mask_options,
+            )
         encoder_mask = None
         if encoder_hidden_states is not None:
-            encoder_mask = prepare_attention_mask(
-                encoder_attention_mask,
-                batch_size=batch_size,
+            encoder_mask = bidirectional_mask(
+                implementation,
                 query_length=seq_length,
-                key_length=encoder_hidden_states.shape[1],
-                causal=False,
-                eager=eager,
-                dtype=embeddings.dtype,
-                device=embeddings.device,
+                kv_length=encoder_hidden_states.shape[1],
+                attention_mask=encoder_attention_mask,
                 what="encoder_attention_mask",
+                **mask_options,
             )
 
         sequence_output, hidden_states, attentions, cross_attentions = self.encoder(
@@ -696,14 +603,17 @@ class BertModel(BertPreTrainedModel):
             mask,
             encoder_hidden_states=encoder_hidden_states,
             encoder_mask=encoder_mask,
-            eager=eager,
+            implementation=implementation,
             output_hidden_states=bool(output_hidden_states),
+            cache=past_key_values,
+            past_length=past_length,
         )
         pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
         output = BaseModelOutputWithPoolingAndCrossAttentions(
             last_hidden_state=sequence_output,
             pooler_output=pooled_output,
             hidden_states=hidden_states,
+            cache=past_key_values if use_cache else None,
             attentions=attentions if output_attentions else None,
             # As in transformers 5: an empty tuple when asked for but no cross-attention ran.
             cross_attentions=cross_attentions if output_attentions else None,
@@ -759,9 +669,9 @@ class BertForPreTraining(BertPreTrainedModel):
         prediction_scores, seq_relationship_score = self.cls(outputs.last_hidden_state, outputs.pooler_output)
         total_loss = None
         if labels is not None and next_sentence_label is not None:
-            masked_lm_loss = F.cross_entropy(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
-            next_sentence_loss = F.cross_entropy(seq_relationship_score.view(-1, 2), next_sentence_label.view(-1))
-            total_loss = masked_lm_loss + next_sentence_loss
+            total_loss = cross_entropy(
+                prediction_scores.view(-1, self.config.vocab_size), labels.view(-1)
+            ) + cross_entropy(seq_relationship_score.view(-1, 2), next_sentence_label.view(-1))
         output = BertForPreTrainingOutput(
             loss=total_loss,
             prediction_logits=prediction_scores,
@@ -772,10 +682,11 @@ class BertForPreTraining(BertPreTrainedModel):
         return _finish_output(output, return_dict, self.config)
 
 
-class BertLMHeadModel(BertPreTrainedModel):
+class BertLMHeadModel(BertPreTrainedModel, GenerationMixin):
     """Left-to-right language modelling with BERT's weights (``config.is_decoder=True``).
 
-    No key/value cache is kept: every call processes the whole sequence.
+    Keeps a key/value cache (``use_cache``, ``past_key_values``), so ``generate()``
+    costs one position per new token.
     """
 
     _tied_weights_keys = dict(_TIED_LM_HEAD)
@@ -787,6 +698,10 @@ class BertLMHeadModel(BertPreTrainedModel):
         self.bert = BertModel(config, add_pooling_layer=False)
         self.cls = BertOnlyMLMHead(config)
         self.post_init()
+
+    def supports_cache(self) -> bool:
+        # Without is_decoder every token attends to later ones too: nothing computed earlier stays valid.
+        return bool(self.config.is_decoder)
 
     def forward(
         self,
@@ -806,12 +721,12 @@ class BertLMHeadModel(BertPreTrainedModel):
         logits_to_keep: int | Tensor = 0,
         num_items_in_batch: Tensor | int | None = None,
         cache: Any = None,
+        cache_position: Tensor | None = None,
     ) -> CausalLMOutputWithCrossAttentions | tuple[Tensor, ...]:
         """``labels`` are the input ids themselves (-100 to skip a position): the
         shift that makes position t predict token t+1 happens here.
         ``logits_to_keep``: score only the last N positions (0 means all), or the
         positions a tensor of indices names."""
-        _no_cache(past_key_values, cache)
         outputs = _run_bert(
             self,
             input_ids=input_ids,
@@ -821,6 +736,9 @@ class BertLMHeadModel(BertPreTrainedModel):
             inputs_embeds=inputs_embeds,
             encoder_hidden_states=encoder_hidden_states,
             encoder_attention_mask=encoder_attention_mask,
+            past_key_values=_one_cache(past_key_values, cache),
+            use_cache=use_cache,
+            cache_position=cache_position,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
         )
@@ -834,35 +752,16 @@ class BertLMHeadModel(BertPreTrainedModel):
 
         loss = None
         if labels is not None:
-            loss = causal_lm_loss(logits, labels, self.config.vocab_size, num_items_in_batch)
+            loss = causal_lm_loss(logits, labels, self.config.vocab_size, num_items_in_batch=num_items_in_batch)
         output = CausalLMOutputWithCrossAttentions(
             loss=loss,
             logits=logits,
+            cache=outputs.cache,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
             cross_attentions=outputs.cross_attentions,
         )
         return _finish_output(output, return_dict, self.config)
-
-
-def causal_lm_loss(
-    logits: Tensor, labels: Tensor, vocab_size: int, num_items_in_batch: Tensor | int | None = None
-) -> Tensor:
-    """Next-token cross-entropy in float32; -100 labels are skipped.
-
-    With ``num_items_in_batch`` (gradient accumulation) the summed loss is
-    divided by that count instead of averaged over this batch.
-    """
-    logits = logits.float()
-    shifted = F.pad(labels, (0, 1), value=-100)[..., 1:].contiguous()
-    flat_logits = logits.view(-1, vocab_size)
-    flat_labels = shifted.view(-1).to(flat_logits.device)
-    if num_items_in_batch is None:
-        return F.cross_entropy(flat_logits, flat_labels, ignore_index=-100)
-    total = F.cross_entropy(flat_logits, flat_labels, ignore_index=-100, reduction="sum")
-    if torch.is_tensor(num_items_in_batch):
-        num_items_in_batch = num_items_in_batch.to(total.device)
-    return total / num_items_in_batch
 
 
 class BertForMaskedLM(BertPreTrainedModel):
@@ -908,7 +807,7 @@ class BertForMaskedLM(BertPreTrainedModel):
         prediction_scores = self.cls(outputs.last_hidden_state)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
+            loss = cross_entropy(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
         output = MaskedLMOutput(
             loss=loss, logits=prediction_scores, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
@@ -949,7 +848,7 @@ class BertForNextSentencePrediction(BertPreTrainedModel):
         scores = self.cls(outputs.pooler_output)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(scores.view(-1, 2), labels.view(-1))
+            loss = cross_entropy(scores.view(-1, 2), labels.view(-1))
         output = NextSentencePredictorOutput(
             loss=loss, logits=scores, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
@@ -1003,33 +902,11 @@ class BertForSequenceClassification(BertPreTrainedModel):
         logits = self.classifier(self.dropout(outputs.pooler_output))
         loss = None
         if labels is not None:
-            loss = self._loss(logits, labels)
+            loss = sequence_classification_loss(logits, labels, self.config)
         output = SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
         return _finish_output(output, return_dict, self.config)
-
-    def _loss(self, logits: Tensor, labels: Tensor) -> Tensor:
-        if self.config.problem_type is None:
-            if self.num_labels == 1:
-                self.config.problem_type = "regression"
-            elif labels.dtype in (torch.long, torch.int):
-                self.config.problem_type = "single_label_classification"
-            else:
-                self.config.problem_type = "multi_label_classification"
-        problem_type = self.config.problem_type
-        if problem_type == "regression":
-            if self.num_labels == 1:
-                return F.mse_loss(logits.squeeze(), labels.squeeze())
-            return F.mse_loss(logits, labels)
-        if problem_type == "single_label_classification":
-            return F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
-        if problem_type == "multi_label_classification":
-            return F.binary_cross_entropy_with_logits(logits, labels)
-        raise ConfigError(
-            f"problem_type={problem_type!r} is not one of 'regression', 'single_label_classification', "
-            "'multi_label_classification'."
-        )
 
 
 class BertForMultipleChoice(BertPreTrainedModel):
@@ -1078,7 +955,7 @@ class BertForMultipleChoice(BertPreTrainedModel):
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits, labels)
+            loss = cross_entropy(logits, labels)
         output = MultipleChoiceModelOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
@@ -1121,7 +998,7 @@ class BertForTokenClassification(BertPreTrainedModel):
         logits = self.classifier(self.dropout(outputs.last_hidden_state))
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), labels.view(-1))
+            loss = token_classification_loss(logits, labels, self.num_labels)
         output = TokenClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
@@ -1171,17 +1048,7 @@ class BertForQuestionAnswering(BertPreTrainedModel):
         start_logits, end_logits = (part.squeeze(-1).contiguous() for part in logits.split(1, dim=-1))
         total_loss = None
         if start_positions is not None and end_positions is not None:
-            if start_positions.dim() > 1:
-                start_positions = start_positions.squeeze(-1)
-            if end_positions.dim() > 1:
-                end_positions = end_positions.squeeze(-1)
-            # Out-of-range positions are clamped onto one index past the end, which the loss ignores.
-            ignored_index = start_logits.shape[1]
-            start_positions = start_positions.clamp(0, ignored_index)
-            end_positions = end_positions.clamp(0, ignored_index)
-            start_loss = F.cross_entropy(start_logits, start_positions, ignore_index=ignored_index)
-            end_loss = F.cross_entropy(end_logits, end_positions, ignore_index=ignored_index)
-            total_loss = (start_loss + end_loss) / 2
+            total_loss = span_loss(start_logits, end_logits, start_positions, end_positions)
         output = QuestionAnsweringModelOutput(
             loss=total_loss,
             start_logits=start_logits,

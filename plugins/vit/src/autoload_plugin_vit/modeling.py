@@ -24,7 +24,6 @@ transformers 5's in-memory names are renamed on load.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -36,48 +35,18 @@ from autoload.modeling import (
     MaskedImageModelingOutput,
     PreTrainedModel,
 )
+from autoload.modeling.layers import (
+    attention,
+    attention_implementation,
+    bidirectional_mask,
+    get_activation,
+    run_layer,
+    sequence_classification_loss,
+)
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch.utils.checkpoint import checkpoint
 
 from autoload_plugin_vit.configuration import ViTConfig
-
-# -- activations -------------------------------------------------------------------------------
-
-
-def _gelu_tanh_formula(x: Tensor) -> Tensor:
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-def _gelu_fast(x: Tensor) -> Tensor:
-    return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
-
-
-def _quick_gelu(x: Tensor) -> Tensor:
-    return x * torch.sigmoid(1.702 * x)
-
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "gelu": F.gelu,
-    "gelu_python": lambda x: x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0))),
-    "gelu_new": _gelu_tanh_formula,
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_fast": _gelu_fast,
-    "quick_gelu": _quick_gelu,
-    "relu": F.relu,
-    "silu": F.silu,
-    "swish": F.silu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda x: x,
-}
-
-
-def get_activation(name: str) -> Callable[[Tensor], Tensor]:
-    try:
-        return _ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ConfigError(f"Unknown activation {name!r}; known: {', '.join(sorted(_ACTIVATIONS))}.") from None
 
 
 def _pair(value: int | list[int] | tuple[int, ...]) -> tuple[int, int]:
@@ -185,27 +154,6 @@ class ViTEmbeddings(nn.Module):
 # -- attention ----------------------------------------------------------------------------------
 
 
-def _key_mask(attention_mask: Tensor | None, batch: int, length: int) -> Tensor | None:
-    """The attention mask in the form both attention paths take.
-
-    A (batch, tokens) mask of 1 (attend) / 0 (ignore), counting [CLS], becomes
-    a boolean (batch, 1, 1, tokens) mask.  A 4-D mask is used as given: boolean
-    (True = attend) or additive floats (0 = attend, very negative = ignore).
-    """
-    if attention_mask is None:
-        return None
-    if attention_mask.dim() == 2:
-        if tuple(attention_mask.shape) != (batch, length):
-            raise ProcessingError(
-                f"attention_mask must have shape (batch, tokens) = {(batch, length)} (tokens include [CLS]), "
-                f"not {tuple(attention_mask.shape)}."
-            )
-        return attention_mask.bool()[:, None, None, :]
-    if attention_mask.dim() == 4:
-        return attention_mask
-    raise ProcessingError(f"attention_mask must have 2 or 4 dimensions, not shape {tuple(attention_mask.shape)}.")
-
-
 class ViTSelfAttention(nn.Module):
     """Multi-head scaled dot-product attention: the query, key and value projections and the mixing."""
 
@@ -226,31 +174,19 @@ class ViTSelfAttention(nn.Module):
         return projected.view(batch, length, self.num_attention_heads, self.attention_head_size).transpose(1, 2)
 
     def forward(
-        self, hidden_states: Tensor, mask: Tensor | None = None, eager: bool = False
+        self, hidden_states: Tensor, mask: Tensor | None = None, implementation: str = "sdpa"
     ) -> tuple[Tensor, Tensor | None]:
         batch, length, _ = hidden_states.shape
-        query = self._heads(self.query(hidden_states))
-        key = self._heads(self.key(hidden_states))
-        value = self._heads(self.value(hidden_states))
-        dropout = self.dropout_prob if self.training else 0.0
-        if eager:
-            scores = torch.matmul(query, key.transpose(-1, -2)) * self.scaling
-            if mask is not None and mask.dtype == torch.bool:
-                scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
-            elif mask is not None:
-                scores = scores + mask.to(scores.dtype)
-            probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
-            probs = F.dropout(probs, p=dropout, training=self.training)
-            context = torch.matmul(probs, value)
-        else:
-            probs = None
-            if mask is not None and mask.dtype != torch.bool:
-                mask = mask.to(query.dtype)
-            context = F.scaled_dot_product_attention(
-                query, key, value, attn_mask=mask, dropout_p=dropout, scale=self.scaling
-            )
-        context = context.transpose(1, 2).reshape(batch, length, self.all_head_size)
-        return context, probs
+        context, probs = attention(
+            self._heads(self.query(hidden_states)),
+            self._heads(self.key(hidden_states)),
+            self._heads(self.value(hidden_states)),
+            mask,
+            implementation=implementation,
+            scaling=self.scaling,
+            dropout=self.dropout_prob if self.training else 0.0,
+        )
+        return context.reshape(batch, length, self.all_head_size), probs
 
 
 class ViTSelfOutput(nn.Module):
@@ -273,9 +209,9 @@ class ViTAttention(nn.Module):
         self.output = ViTSelfOutput(config)
 
     def forward(
-        self, hidden_states: Tensor, mask: Tensor | None = None, eager: bool = False
+        self, hidden_states: Tensor, mask: Tensor | None = None, implementation: str = "sdpa"
     ) -> tuple[Tensor, Tensor | None]:
-        context, probs = self.attention(hidden_states, mask, eager)
+        context, probs = self.attention(hidden_states, mask, implementation)
         return self.output(context), probs
 
 
@@ -288,7 +224,7 @@ class ViTIntermediate(nn.Module):
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = get_activation(config.hidden_act)
+        self.intermediate_act_fn = get_activation(config.hidden_act, owner="ViTConfig.hidden_act")
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         return self.intermediate_act_fn(self.dense(hidden_states))
@@ -318,9 +254,9 @@ class ViTLayer(nn.Module):
         self.layernorm_after = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
     def forward(
-        self, hidden_states: Tensor, mask: Tensor | None = None, eager: bool = False
+        self, hidden_states: Tensor, mask: Tensor | None = None, implementation: str = "sdpa"
     ) -> tuple[Tensor, Tensor | None]:
-        attended, probs = self.attention(self.layernorm_before(hidden_states), mask, eager)
+        attended, probs = self.attention(self.layernorm_before(hidden_states), mask, implementation)
         hidden_states = attended + hidden_states
         hidden_states = self.output(self.intermediate(self.layernorm_after(hidden_states)), hidden_states)
         return hidden_states, probs
@@ -337,7 +273,7 @@ class ViTEncoder(nn.Module):
         self,
         hidden_states: Tensor,
         mask: Tensor | None = None,
-        eager: bool = False,
+        implementation: str = "sdpa",
         output_hidden_states: bool = False,
         output_attentions: bool = False,
     ) -> BaseModelOutput:
@@ -346,10 +282,7 @@ class ViTEncoder(nn.Module):
         for layer in self.layer:
             if all_hidden is not None:
                 all_hidden.append(hidden_states)
-            if self.gradient_checkpointing and self.training:
-                hidden_states, probs = checkpoint(layer, hidden_states, mask, eager, use_reentrant=False)
-            else:
-                hidden_states, probs = layer(hidden_states, mask, eager)
+            hidden_states, probs = run_layer(self, layer, hidden_states, mask, implementation)
             if all_attentions is not None:
                 all_attentions.append(probs)
         if all_hidden is not None:
@@ -367,7 +300,7 @@ class ViTPooler(nn.Module):
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.pooler_output_size)
-        self.activation = get_activation(config.pooler_act)
+        self.activation = get_activation(config.pooler_act, owner="ViTConfig.pooler_act")
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         return self.activation(self.dense(hidden_states[:, 0]))
@@ -386,10 +319,6 @@ _IN_MEMORY_NAMES = (
     (r"\blayers\.(\d+)\.mlp\.fc2\.", r"encoder.layer.\1.output.dense."),
     (r"\blayers\.(\d+)\.layernorm_(before|after)\.", r"encoder.layer.\1.layernorm_\2."),
 )
-
-
-def _wants_eager(config: ViTConfig, output_attentions: bool) -> bool:
-    return output_attentions or (config._attn_implementation or "sdpa") == "eager"
 
 
 def _flag(value: bool | None, default: Any) -> bool:
@@ -414,16 +343,6 @@ class ViTPreTrainedModel(PreTrainedModel):
                 nn.init.zeros_(module.mask_token)
         else:
             super()._init_weights(module)
-
-    def gradient_checkpointing_enable(self, gradient_checkpointing_kwargs: dict[str, Any] | None = None) -> None:
-        for module in self.modules():
-            if isinstance(module, ViTEncoder):
-                module.gradient_checkpointing = True
-
-    def gradient_checkpointing_disable(self) -> None:
-        for module in self.modules():
-            if isinstance(module, ViTEncoder):
-                module.gradient_checkpointing = False
 
 
 class ViTModel(ViTPreTrainedModel):
@@ -470,11 +389,22 @@ class ViTModel(ViTPreTrainedModel):
         embeddings = self.embeddings(
             pixel_values, bool_masked_pos=bool_masked_pos, interpolate_pos_encoding=bool(interpolate_pos_encoding)
         )
-        mask = _key_mask(attention_mask, embeddings.shape[0], embeddings.shape[1])
+        implementation = attention_implementation(config, output_attentions)
+        batch, length = embeddings.shape[:2]
+        mask = bidirectional_mask(
+            implementation,
+            batch_size=batch,
+            query_length=length,
+            kv_length=length,
+            attention_mask=attention_mask,
+            dtype=embeddings.dtype,
+            device=embeddings.device,
+            what="attention_mask (tokens include [CLS])",
+        )
         encoded = self.encoder(
             embeddings,
             mask,
-            eager=_wants_eager(config, output_attentions),
+            implementation=implementation,
             output_hidden_states=output_hidden_states,
             output_attentions=output_attentions,
         )
@@ -487,28 +417,6 @@ class ViTModel(ViTPreTrainedModel):
             attentions=encoded.attentions,
         )
         return output if return_dict else output.to_tuple()
-
-
-def _classification_loss(config: ViTConfig, logits: Tensor, labels: Tensor) -> Tensor:
-    """transformers' choice: ``problem_type`` if set, else regression for one label, single-label
-    classification for integer labels, multi-label (binary cross-entropy) otherwise."""
-    num_labels = config.num_labels
-    problem = config.problem_type
-    if problem is None:
-        if num_labels == 1:
-            problem = "regression"
-        elif labels.dtype in (torch.long, torch.int):
-            problem = "single_label_classification"
-        else:
-            problem = "multi_label_classification"
-    labels = labels.to(logits.device)
-    if problem == "regression":
-        if num_labels == 1:
-            return F.mse_loss(logits.squeeze(), labels.squeeze())
-        return F.mse_loss(logits, labels)
-    if problem == "single_label_classification":
-        return F.cross_entropy(logits.view(-1, num_labels), labels.view(-1), ignore_index=-100)
-    return F.binary_cross_entropy_with_logits(logits, labels)
 
 
 class ViTForImageClassification(ViTPreTrainedModel):
@@ -543,7 +451,9 @@ class ViTForImageClassification(ViTPreTrainedModel):
             **kwargs,
         )
         logits = self.classifier(outputs.last_hidden_state[:, 0, :])
-        loss = _classification_loss(self.config, logits, labels) if labels is not None else None
+        loss = None
+        if labels is not None:
+            loss = sequence_classification_loss(logits, labels, self.config, record_problem_type=False)
         output = ImageClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )

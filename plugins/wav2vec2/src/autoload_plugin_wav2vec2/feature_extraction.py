@@ -10,15 +10,19 @@ numerics follow transformers exactly (float32, variance epsilon 1e-7).
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
-from autoload import BatchFeature, ProcessingError
+from autoload import BatchFeature, ConfigError, ProcessingError
 from autoload.processing import SequenceFeatureExtractor
 
 logger = logging.getLogger("autoload")
 
 _VARIANCE_EPSILON = 1e-7
+#: Most samples one padded batch may hold (1 GiB as float32, about 4.6 hours at 16 kHz): a max_length
+#: or pad_to_multiple_of from a caller or a config could otherwise ask for any amount of memory.
+MAX_PADDED_SAMPLES = 2**28
 
 
 class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
@@ -48,6 +52,11 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
             **kwargs,
         )
         self.do_normalize = do_normalize
+        if self.padding_value is not None and not math.isfinite(self.padding_value):
+            raise ConfigError(
+                f"{type(self).__name__}: padding_value must be a finite number, not {self.padding_value!r}; "
+                "padding with it would put NaN or infinity into every padded batch. Fix preprocessor_config.json."
+            )
 
     @staticmethod
     def zero_mean_unit_var_norm(
@@ -111,6 +120,7 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
 
         rows = self._as_rows(raw_speech)
         strategy = self._get_padding_strategies(padding=padding, max_length=max_length)
+        self._check_lengths(rows, strategy, max_length, pad_to_multiple_of, truncation)
         if return_attention_mask is None:
             return_attention_mask = self.return_attention_mask
 
@@ -160,6 +170,36 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
             data["attention_mask"] = attention_mask
         return BatchFeature(data, tensor_type=return_tensors)
 
+    def _check_lengths(
+        self,
+        rows: list[np.ndarray],
+        strategy: str,
+        max_length: int | None,
+        pad_to_multiple_of: int | None,
+        truncation: bool,
+    ) -> None:
+        """Refuse lengths that would cut audio silently or make padding allocate without bound."""
+        name = type(self).__name__
+        for label, value in (("max_length", max_length), ("pad_to_multiple_of", pad_to_multiple_of)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+                raise ProcessingError(f"{name}: {label} must be a positive whole number of samples, not {value!r}.")
+        if strategy == "do_not_pad" and not truncation:
+            return
+        longest = max((len(row) for row in rows), default=0)
+        target = max_length if strategy == "max_length" else longest
+        if truncation and max_length is not None and strategy != "max_length":
+            target = min(longest, max_length)
+        target = target or 0
+        if pad_to_multiple_of:
+            target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
+        total = target * len(rows)
+        if total > MAX_PADDED_SAMPLES:
+            raise ProcessingError(
+                f"{name}: padding {len(rows)} utterance(s) to {target} samples would need {total} samples "
+                f"({total * 4 / 2**30:.1f} GiB as float32), more than the {MAX_PADDED_SAMPLES} allowed for one batch. "
+                "Check max_length and pad_to_multiple_of (they count samples, not seconds), or split the batch."
+            )
+
     def _as_rows(self, raw_speech: Any) -> list[np.ndarray]:
         """One float32 array per utterance, whatever container the audio came in."""
         if hasattr(raw_speech, "detach"):
@@ -186,14 +226,29 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
         for index, item in enumerate(items):
             if hasattr(item, "detach"):
                 item = item.detach().cpu().numpy()
+            if np.iscomplexobj(item):
+                raise ProcessingError(
+                    f"Audio {index} holds complex numbers; a waveform is real. Pass the real signal (not a spectrum)."
+                )
             try:
-                row = np.asarray(item, dtype=np.float32)
-            except (TypeError, ValueError) as exc:
-                raise ProcessingError(f"Audio {index} cannot be read as numbers: {exc}") from exc
+                with np.errstate(over="raise", invalid="raise"):
+                    row = np.asarray(item, dtype=np.float32)
+            except (TypeError, ValueError, OverflowError, FloatingPointError) as exc:
+                raise ProcessingError(f"Audio {index} cannot be read as float32 samples: {exc}") from exc
             if row.ndim != 1:
                 raise ProcessingError(
                     f"Audio {index} has shape {row.shape}; each utterance must be a 1-D mono waveform. "
                     "Mix multi-channel audio down to one channel first."
+                )
+            if row.size == 0:
+                raise ProcessingError(
+                    f"Audio {index} is empty (0 samples); there is nothing to hear. Drop it from the batch."
+                )
+            if not np.isfinite(row).all():
+                bad = int(np.flatnonzero(~np.isfinite(row))[0])
+                raise ProcessingError(
+                    f"Audio {index} holds a non-finite sample ({row[bad]} at sample {bad}); normalising it would turn "
+                    "the whole utterance into NaN. Fix or drop the damaged samples first."
                 )
             rows.append(row)
         return rows

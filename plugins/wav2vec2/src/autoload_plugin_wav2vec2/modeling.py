@@ -27,13 +27,12 @@ load in both libraries.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from autoload import ConfigError, ProcessingError
+from autoload import ConfigError, ModelInputError, ProcessingError
 from autoload.modeling import (
     BaseModelOutput,
     CausalLMOutput,
@@ -41,6 +40,14 @@ from autoload.modeling import (
     PreTrainedModel,
     SequenceClassifierOutput,
     TokenClassifierOutput,
+)
+from autoload.modeling.layers import (
+    attention,
+    attention_implementation,
+    bidirectional_mask,
+    cross_entropy,
+    get_activation,
+    run_layer,
 )
 from torch import nn
 from torch.nn import functional as F
@@ -84,40 +91,6 @@ class XVectorOutput(ModelOutput):
     embeddings: Any = None
     hidden_states: Any = None
     attentions: Any = None
-
-
-# -- activations ----------------------------------------------------------------
-
-_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "gelu": F.gelu,
-    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_fast": lambda x: F.gelu(x, approximate="tanh"),
-    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
-    "relu": F.relu,
-    "relu6": F.relu6,
-    "selu": F.selu,
-    "elu": F.elu,
-    "silu": F.silu,
-    "swish": F.silu,
-    "mish": F.mish,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda x: x,
-}
-
-
-def _activation(
-    name: str | Callable[[torch.Tensor], torch.Tensor], field: str
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    if callable(name):
-        return name
-    try:
-        return _ACTIVATIONS[name]
-    except KeyError:
-        raise ConfigError(
-            f"Wav2Vec2Config.{field} is {name!r}, which this plugin does not know; use one of {sorted(_ACTIVATIONS)}."
-        ) from None
 
 
 # -- masks and negatives for pre-training and SpecAugment -----------------------
@@ -244,7 +217,7 @@ class _ConvLayer(nn.Module):
             self.layer_norm = nn.GroupNorm(self.out_conv_dim, self.out_conv_dim, affine=True)
         elif norm == "layer":
             self.layer_norm = nn.LayerNorm(self.out_conv_dim, elementwise_affine=True)
-        self.activation = _activation(config.feat_extract_activation, "feat_extract_activation")
+        self.activation = get_activation(config.feat_extract_activation, owner="Wav2Vec2Config.feat_extract_activation")
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         hidden_states = self.conv(hidden_states)
@@ -272,6 +245,12 @@ class Wav2Vec2FeatureEncoder(nn.Module):
             )
         self.conv_layers = nn.ModuleList(_ConvLayer(config, index, norm) for index, norm in enumerate(norms))
         self._requires_grad = True
+        # Samples one output frame sees: shorter audio gives no frame at all.
+        self.receptive_field = 1
+        jump = 1
+        for kernel, stride in zip(config.conv_kernel[:count], config.conv_stride[:count]):
+            self.receptive_field += (kernel - 1) * jump
+            jump *= stride
 
     def _freeze_parameters(self) -> None:
         for parameter in self.parameters():
@@ -279,6 +258,12 @@ class Wav2Vec2FeatureEncoder(nn.Module):
         self._requires_grad = False
 
     def forward(self, input_values: torch.Tensor) -> torch.Tensor:
+        if input_values.shape[-1] < self.receptive_field:
+            raise ModelInputError(
+                f"The audio is {input_values.shape[-1]} samples long, shorter than the {self.receptive_field} samples "
+                "of the feature encoder's receptive field (the span its convolutions need for one output frame). "
+                "Pad it (the feature extractor's padding='max_length', max_length=...) or drop clips that short."
+            )
         hidden_states = input_values[:, None]
         for layer in self.conv_layers:
             hidden_states = layer(hidden_states)
@@ -352,7 +337,7 @@ class Wav2Vec2PositionalConvEmbedding(nn.Module):
         self.conv = conv
         # An even kernel with padding k // 2 yields one extra frame; drop it.
         self.trim = 1 if config.num_conv_pos_embeddings % 2 == 0 else 0
-        self.activation = _activation(config.feat_extract_activation, "feat_extract_activation")
+        self.activation = get_activation(config.feat_extract_activation, owner="Wav2Vec2Config.feat_extract_activation")
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         hidden_states = self.conv(hidden_states.transpose(1, 2))
@@ -385,31 +370,27 @@ class Wav2Vec2Attention(nn.Module):
     def forward(
         self,
         hidden_states: torch.Tensor,
-        key_padding_mask: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        implementation: str = "sdpa",
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``key_padding_mask``: bool ``(batch, frames)``, true where a frame is real audio."""
+        """``mask``: what :func:`autoload.modeling.layers.bidirectional_mask` built for ``implementation``."""
         batch, length, _ = hidden_states.shape
 
         def heads(projection: nn.Linear) -> torch.Tensor:
             return projection(hidden_states).view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
 
-        query, key, value = heads(self.q_proj), heads(self.k_proj), heads(self.v_proj)
-        dropout = self.dropout if self.training else 0.0
-        allowed = None if key_padding_mask is None else key_padding_mask[:, None, None, :]
-
-        weights = None
-        if output_attentions or self.config._attn_implementation == "eager":
-            scores = torch.matmul(query, key.transpose(-1, -2)) * self.scaling
-            if allowed is not None:
-                scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
-            weights = F.dropout(torch.softmax(scores, dim=-1), p=dropout, training=self.training)
-            context = torch.matmul(weights, value)
-        else:
-            context = F.scaled_dot_product_attention(
-                query, key, value, attn_mask=allowed, dropout_p=dropout, scale=self.scaling
-            )
-        context = context.transpose(1, 2).reshape(batch, length, self.embed_dim)
+        context, weights = attention(
+            heads(self.q_proj),
+            heads(self.k_proj),
+            heads(self.v_proj),
+            mask,
+            implementation=implementation,
+            scaling=self.scaling,
+            dropout=self.dropout if self.training else 0.0,
+            softmax_in_float32=False,
+        )
+        context = context.reshape(batch, length, self.embed_dim)
         return self.out_proj(context), (weights if output_attentions else None)
 
 
@@ -418,7 +399,7 @@ class Wav2Vec2FeedForward(nn.Module):
         super().__init__()
         self.intermediate_dropout = nn.Dropout(config.activation_dropout)
         self.intermediate_dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = _activation(config.hidden_act, "hidden_act")
+        self.intermediate_act_fn = get_activation(config.hidden_act, owner="Wav2Vec2Config.hidden_act")
         self.output_dense = nn.Linear(config.intermediate_size, config.hidden_size)
         self.output_dropout = nn.Dropout(config.hidden_dropout)
 
@@ -460,12 +441,12 @@ class Wav2Vec2EncoderLayer(nn.Module):
             self.adapter_layer = None
 
     def forward(
-        self, hidden_states: torch.Tensor, key_padding_mask: torch.Tensor | None, output_attentions: bool
+        self, hidden_states: torch.Tensor, mask: torch.Tensor | None, implementation: str, output_attentions: bool
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         residual = hidden_states
         if self.pre_norm:
             hidden_states = self.layer_norm(hidden_states)
-        hidden_states, weights = self.attention(hidden_states, key_padding_mask, output_attentions)
+        hidden_states, weights = self.attention(hidden_states, mask, implementation, output_attentions)
         hidden_states = residual + self.dropout(hidden_states)
         if self.pre_norm:
             hidden_states = hidden_states + self.feed_forward(self.final_layer_norm(hidden_states))
@@ -496,6 +477,7 @@ class Wav2Vec2Encoder(nn.Module):
         self.layers = nn.ModuleList(
             Wav2Vec2EncoderLayer(config, pre_norm=self.stable) for _ in range(config.num_hidden_layers)
         )
+        self.gradient_checkpointing = False
 
     def forward(
         self,
@@ -513,6 +495,18 @@ class Wav2Vec2Encoder(nn.Module):
             if bool(key_padding_mask.all()):
                 key_padding_mask = None
 
+        implementation = attention_implementation(self.config, output_attentions)
+        batch, length = hidden_states.shape[:2]
+        mask = bidirectional_mask(
+            implementation,
+            batch_size=batch,
+            query_length=length,
+            kv_length=length,
+            attention_mask=key_padding_mask,
+            dtype=hidden_states.dtype,
+            device=hidden_states.device,
+        )
+
         hidden_states = hidden_states + self.pos_conv_embed(hidden_states)
         if not self.stable:
             hidden_states = self.layer_norm(hidden_states)
@@ -524,7 +518,7 @@ class Wav2Vec2Encoder(nn.Module):
             # LayerDrop: in training, skip whole blocks at random
             if self.training and self.config.layerdrop > 0.0 and torch.rand([]) < self.config.layerdrop:
                 continue
-            hidden_states, weights = layer(hidden_states, key_padding_mask, output_attentions)
+            hidden_states, weights = run_layer(self, layer, hidden_states, mask, implementation, output_attentions)
             if all_hidden is not None:
                 all_hidden.append(hidden_states)
             if all_attentions is not None:
@@ -687,6 +681,7 @@ class Wav2Vec2PreTrainedModel(PreTrainedModel):
     config_class = Wav2Vec2Config
     base_model_prefix = "wav2vec2"
     main_input_name = "input_values"
+    supports_gradient_checkpointing = True
     # Checkpoints written before torch's parametrized weight_norm name the
     # positional convolution's magnitude and direction weight_g / weight_v.
     _checkpoint_key_renames = (
@@ -1143,7 +1138,7 @@ class Wav2Vec2ForSequenceClassification(Wav2Vec2PreTrainedModel):
 
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.view(-1, self.config.num_labels), labels.view(-1))
+            loss = cross_entropy(logits.view(-1, self.config.num_labels), labels.view(-1))
         output = SequenceClassifierOutput(
             loss=loss,
             logits=logits,
@@ -1192,7 +1187,7 @@ class Wav2Vec2ForAudioFrameClassification(Wav2Vec2PreTrainedModel):
         loss = None
         if labels is not None:
             targets = torch.argmax(labels.view(-1, self.num_labels), dim=1)
-            loss = F.cross_entropy(logits.view(-1, self.num_labels), targets)
+            loss = cross_entropy(logits.view(-1, self.num_labels), targets)
         output = TokenClassifierOutput(
             loss=loss,
             logits=logits,

@@ -1,0 +1,67 @@
+"""Model layers every architecture needs, written once: what a plugin's modeling file builds on.
+
+- :mod:`~autoload.modeling.layers.activations`: ``ACT2FN`` and :func:`get_activation`;
+- :mod:`~autoload.modeling.layers.masks`: padding, causal (with a cache offset
+  and sliding window), bidirectional and cross-attention masks;
+- :mod:`~autoload.modeling.layers.attention`: eager / SDPA :func:`attention`, :func:`repeat_kv`;
+- :mod:`~autoload.modeling.layers.rotary`: :class:`RotaryEmbedding` with every scaling type;
+- :mod:`~autoload.modeling.layers.norms`: :class:`RMSNorm`, :class:`T5RMSNorm`;
+- :mod:`~autoload.modeling.layers.losses`: the task heads' losses;
+- :mod:`~autoload.modeling.layers.checkpointing`: :func:`run_layer` for gradient checkpointing.
+
+Each is numerically what transformers computes, so plugins keep parity by construction.
+"""
+
+from autoload.modeling.layers.activations import ACT2FN, Activation, get_activation
+from autoload.modeling.layers.attention import attention, attention_implementation, repeat_kv
+from autoload.modeling.layers.checkpointing import run_layer, set_gradient_checkpointing
+from autoload.modeling.layers.losses import (
+    IGNORE_INDEX,
+    causal_lm_loss,
+    cross_entropy,
+    masked_lm_loss,
+    sequence_classification_loss,
+    shift_tokens_right,
+    span_loss,
+    token_classification_loss,
+)
+from autoload.modeling.layers.masks import bidirectional_mask, causal_mask, padding_positions
+from autoload.modeling.layers.norms import RMSNorm, T5RMSNorm
+from autoload.modeling.layers.rotary import (
+    ROPE_TYPES,
+    RotaryEmbedding,
+    apply_rotary_pos_emb,
+    compute_inv_freq,
+    rope_parameters_from_config,
+    rotate_half,
+)
+
+__all__ = [
+    "ACT2FN",
+    "IGNORE_INDEX",
+    "ROPE_TYPES",
+    "Activation",
+    "RMSNorm",
+    "RotaryEmbedding",
+    "T5RMSNorm",
+    "apply_rotary_pos_emb",
+    "attention",
+    "attention_implementation",
+    "bidirectional_mask",
+    "causal_lm_loss",
+    "causal_mask",
+    "compute_inv_freq",
+    "cross_entropy",
+    "get_activation",
+    "masked_lm_loss",
+    "padding_positions",
+    "repeat_kv",
+    "rope_parameters_from_config",
+    "rotate_half",
+    "run_layer",
+    "sequence_classification_loss",
+    "set_gradient_checkpointing",
+    "shift_tokens_right",
+    "span_loss",
+    "token_classification_loss",
+]
