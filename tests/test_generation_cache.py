@@ -1,0 +1,117 @@
+"""Key/value caches: growth, static buffers, cropping, beam reordering, batch operations."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from autoload import GenerationError  # noqa: E402
+from autoload.generation import DynamicCache, EncoderDecoderCache, StaticCache  # noqa: E402
+
+
+def _kv(batch=3, heads=2, length=4, dim=5, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, heads, length, dim, generator=generator), torch.randn(
+        batch, heads, length, dim, generator=generator
+    )
+
+
+def test_dynamic_cache_grows_and_reports_sizes():
+    cache = DynamicCache()
+    assert cache.get_seq_length() == 0 and cache.get_max_cache_shape() is None
+    k1, v1 = _kv(length=4)
+    k2, v2 = _kv(length=1, seed=1)
+    for layer in range(2):
+        cache.update(k1, v1, layer)
+    keys, values = cache.update(k2, v2, 0)
+    assert torch.equal(keys, torch.cat([k1, k2], dim=2)) and torch.equal(values, torch.cat([v1, v2], dim=2))
+    assert cache.get_seq_length(0) == 5 and cache.get_seq_length(1) == 4 and len(cache) == 2
+    assert cache.get_mask_sizes(torch.arange(5, 7), 0) == (7, 0)
+    assert cache.get_mask_sizes(2, 1) == (6, 0)  # transformers' int form
+
+
+def test_static_cache_writes_in_place_and_masks_the_rest():
+    cache = StaticCache(max_cache_len=10, max_batch_size=3)
+    k1, v1 = _kv(length=4)
+    keys, _ = cache.update(k1, v1, 0)
+    buffer = keys.data_ptr()
+    assert keys.shape[2] == 10 and torch.equal(keys[:, :, :4], k1) and not keys[:, :, 4:].any()
+    k2, v2 = _kv(length=1, seed=1)
+    keys, values = cache.update(k2, v2, 0)
+    assert keys.data_ptr() == buffer and torch.equal(keys[:, :, 4:5], k2) and torch.equal(values[:, :, 4:5], v2)
+    assert cache.get_seq_length() == 5 and cache.get_max_cache_shape() == 10
+    assert cache.get_mask_sizes(torch.arange(5, 6), 0) == (10, 0)
+    with pytest.raises(GenerationError, match="max_cache_len"):
+        cache.update(*_kv(length=6), 0)
+    with pytest.raises(GenerationError, match="max_batch_size"):
+        StaticCache(max_cache_len=4, max_batch_size=1).update(*_kv(batch=2, length=1), 0)
+
+
+def test_static_cache_sizes_layers_from_config():
+    class Config:
+        num_hidden_layers = 3
+
+    assert len(StaticCache(config=Config(), max_cache_len=8)) == 3
+    with pytest.raises(GenerationError):
+        StaticCache(max_cache_len=0)
+
+
+@pytest.mark.parametrize("make", [DynamicCache, lambda: StaticCache(max_cache_len=12)])
+def test_crop_keeps_a_prefix_either_spelling(make):
+    cache = make()
+    k, v = _kv(length=6)
+    cache.update(k, v, 0)
+    cache.crop(4)
+    assert cache.get_seq_length() == 4
+    cache.crop(-1)  # transformers 5: a negative count drops that many
+    assert cache.get_seq_length() == 3
+    k2, v2 = _kv(length=1, seed=3)
+    keys, _ = cache.update(k2, v2, 0)
+    assert torch.equal(keys[:, :, :3], k[:, :, :3]) and torch.equal(keys[:, :, 3:4], k2)
+
+
+@pytest.mark.parametrize("make", [DynamicCache, lambda: StaticCache(max_cache_len=8)])
+def test_reorder_cache_follows_beam_indices(make):
+    cache = make()
+    k, v = _kv(length=3)
+    cache.update(k, v, 0)
+    order = torch.tensor([2, 2, 0])
+    cache.reorder_cache(order)
+    keys, values = cache[0]
+    assert torch.equal(keys[:, :, :3], k[order]) and torch.equal(values[:, :, :3], v[order])
+
+
+def test_batch_operations_and_legacy_format():
+    cache = DynamicCache()
+    k, v = _kv(batch=2, length=3)
+    cache.update(k, v, 0)
+    cache.batch_repeat_interleave(3)
+    assert cache[0][0].shape[0] == 6 and torch.equal(cache[0][0][1], k[0])
+    cache.batch_select_indices(torch.tensor([0, 3]))
+    assert torch.equal(cache[0][0], k)
+    legacy = cache.to_legacy_cache()
+    again = DynamicCache.from_legacy_cache(legacy)
+    assert torch.equal(again[0][1], v)
+    static = StaticCache(max_cache_len=4)
+    static.update(k, v, 0)
+    with pytest.raises(GenerationError, match="batch size"):
+        static.batch_select_indices(torch.tensor([0]))
+
+
+def test_encoder_decoder_cache_keeps_cross_attention_once():
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    self_k, self_v = _kv(length=1)
+    cross_k, cross_v = _kv(length=7, seed=2)
+    cache.update(self_k, self_v, 0)
+    cache.cross_attention_cache.update(cross_k, cross_v, 0)
+    cache.is_updated[0] = True
+    assert cache.get_seq_length() == 1 and cache.cross_attention_cache.get_seq_length() == 7
+    order = torch.tensor([1, 0, 2])
+    cache.reorder_cache(order)
+    assert torch.equal(cache.cross_attention_cache.layers[0].keys, cross_k[order])
+    assert torch.equal(cache.self_attention_cache.layers[0].keys, self_k[order])
+    cache.reset()
+    assert cache.is_updated == {0: False} and cache.get_seq_length() == 0
+    with pytest.raises(TypeError):
+        EncoderDecoderCache(DynamicCache(), "not a cache")  # type: ignore[arg-type]
