@@ -41,6 +41,44 @@ class Resampling(enum.IntEnum):
     HAMMING = 5
 
 
+#: Most pixels (height x width) one image may have after a resize, crop or pad.  A size from a
+#: preprocessor config, or an extreme aspect ratio with ``shortest_edge``, can otherwise ask for an
+#: image of gigabytes.  The default is PIL's own decompression-bomb threshold (about 1 GiB as float32
+#: RGB); raise it here for larger inputs you trust.
+MAX_OUTPUT_PIXELS = 89_478_485
+
+
+def check_output_size(height: int, width: int, what: str = "resize") -> None:
+    """Refuse an output image of more than :data:`MAX_OUTPUT_PIXELS` pixels before anything is allocated."""
+    pixels = int(height) * int(width)
+    if pixels > MAX_OUTPUT_PIXELS:
+        gib = pixels * 3 * 4 / 2**30
+        raise ProcessingError(
+            f"Cannot {what} to {height}x{width}: that is {pixels} pixels (about {gib:.1f} GiB as float32 RGB), more "
+            f"than the {MAX_OUTPUT_PIXELS} an image may have here. Check the size in the preprocessor config, or the "
+            "image's aspect ratio; to allow larger images, raise autoload._image_ops.MAX_OUTPUT_PIXELS."
+        )
+
+
+def decode_pil_image(image: Any, where: str = "the image") -> Any:
+    """Make PIL decode a lazily opened image now, so a damaged file is an autoload error, not PIL's.
+
+    ``PIL.Image.open`` reads only the header; the pixels are decoded on first
+    use, which is where a truncated or corrupt file fails (``OSError: image
+    file is truncated``).
+    """
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        name = getattr(image, "filename", "") or ""
+        source = f" ({name})" if name else ""
+        raise ProcessingError(
+            f"Cannot decode {where}{source}: {exc}. The image file is truncated or corrupt; open an intact copy "
+            "(PIL's ImageFile.LOAD_TRUNCATED_IMAGES = True makes PIL fill missing pixels, if that is acceptable)."
+        ) from exc
+    return image
+
+
 def _layout(value: Any) -> str | None:
     """Accept ``"channels_first"``, ``"first"``, enum members whose value is one of those, or None."""
     if value is None:
@@ -83,7 +121,7 @@ def to_numpy_image(image: Any) -> np.ndarray:
     if isinstance(image, np.ndarray):
         return image
     if is_pil_image(image):
-        return np.array(image)
+        return np.array(decode_pil_image(image))
     if is_torch_tensor(image):
         import torch
 
@@ -158,6 +196,7 @@ def convert_to_rgb(image: Any, input_data_format: str | None = None) -> np.ndarr
     if is_pil_image(image):
         import PIL.Image
 
+        decode_pil_image(image)
         has_alpha = "A" in image.getbands() or image.info.get("transparency") is not None
         if has_alpha:
             rgba = image.convert("RGBA")
@@ -221,7 +260,7 @@ def to_pil_image(image: Any, do_rescale: bool | None = None, input_data_format: 
     import PIL.Image
 
     if is_pil_image(image):
-        return image
+        return decode_pil_image(image)
     array = to_numpy_image(image)
     array = to_channel_dimension_format(array, CHANNELS_LAST, input_data_format)
     if array.shape[-1] == 1:
@@ -258,6 +297,7 @@ def resize(
     height, width = int(size[0]), int(size[1])
     if height <= 0 or width <= 0:
         raise ProcessingError(f"Cannot resize to {height}x{width}: both sides must be positive.")
+    check_output_size(height, width)
     resample = Resampling.BILINEAR if resample is None else int(resample)
     source_layout = _layout(input_data_format) or infer_channel_dimension(image)
     target_layout = _layout(data_format) or source_layout
@@ -280,12 +320,14 @@ def get_resize_output_image_size(
     """Target (height, width): an explicit pair, a square, or the short side matched with the aspect ratio kept."""
     if isinstance(size, (tuple, list)):
         if len(size) == 2:
+            check_output_size(int(size[0]), int(size[1]))
             return int(size[0]), int(size[1])
         if len(size) != 1:
             raise ProcessingError(f"A size must have one or two entries, not {len(size)}.")
         size = size[0]
     size = int(size)
     if default_to_square:
+        check_output_size(size, size)
         return size, size
     height, width = get_image_size(image, input_data_format)
     short, long = (width, height) if width <= height else (height, width)
@@ -295,7 +337,9 @@ def get_resize_output_image_size(
             raise ProcessingError(f"max_size ({max_size}) must be larger than the short-side size ({size}).")
         if new_long > max_size:
             new_short, new_long = int(max_size * new_short / new_long), max_size
-    return (new_long, new_short) if width <= height else (new_short, new_long)
+    output = (new_long, new_short) if width <= height else (new_short, new_long)
+    check_output_size(*output)
+    return output
 
 
 def get_size_with_aspect_ratio(image_size: tuple[int, int], size: int, max_size: int | None = None) -> tuple[int, int]:
@@ -308,12 +352,15 @@ def get_size_with_aspect_ratio(image_size: tuple[int, int], size: int, max_size:
             raw_size = max_size * min_side / max_side
             size = round(raw_size)
     if (height <= width and height == size) or (width <= height and width == size):
-        return height, width
-    if width < height:
+        output = height, width
+    elif width < height:
         scale = raw_size if raw_size is not None else size
-        return int(scale * height / width), size
-    scale = raw_size if raw_size is not None else size
-    return size, int(scale * width / height)
+        output = int(scale * height / width), size
+    else:
+        scale = raw_size if raw_size is not None else size
+        output = size, int(scale * width / height)
+    check_output_size(*output)
+    return output
 
 
 # -- arithmetic ------------------------------------------------------------------------
@@ -366,6 +413,7 @@ def center_crop(
     image = to_channel_dimension_format(image, CHANNELS_FIRST, source_layout)
     height, width = image.shape[-2], image.shape[-1]
     crop_h, crop_w = int(size[0]), int(size[1])
+    check_output_size(max(crop_h, height), max(crop_w, width), "center-crop (padding first)")
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
     if top >= 0 and left >= 0 and top + crop_h <= height and left + crop_w <= width:
         cropped = image[..., top : top + crop_h, left : left + crop_w]
@@ -383,8 +431,11 @@ __all__ = [
     "CHANNELS_FIRST",
     "CHANNELS_LAST",
     "Resampling",
+    "MAX_OUTPUT_PIXELS",
     "center_crop",
+    "check_output_size",
     "convert_to_rgb",
+    "decode_pil_image",
     "get_image_size",
     "get_resize_output_image_size",
     "get_size_with_aspect_ratio",

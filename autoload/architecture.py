@@ -31,6 +31,14 @@ SAVED_NAME_FIELD = {
 }
 
 
+# Class names of the host's own tokenizers, which transformers 5 writes as ``tokenizer_class`` for a plain
+# tokenizer.json: they always resolve to the host's generic tokenizer, and no plugin may answer to them.
+GENERIC_TOKENIZER = "autoload.tokenization.tokenizers_backend:TokenizersBackend"
+GENERIC_TOKENIZER_NAMES = frozenset(
+    {"TokenizersBackend", "PreTrainedTokenizerFast", "PythonBackend", "PreTrainedTokenizer"}
+)
+
+
 def import_reference(reference: str) -> Any:
     """Import ``"module:Attr"`` (``Attr`` may be dotted) and return the object."""
     module_name, _, attribute_path = reference.partition(":")
@@ -91,6 +99,15 @@ class Architecture:
         for name in ("tokenizer_names", "feature_extractor_names", "image_processor_names", "processor_names"):
             if not all(isinstance(item, str) and item for item in getattr(self, name)):
                 found.append(f"{name} must be a tuple of class names")
+        claimed = sorted(GENERIC_TOKENIZER_NAMES.intersection(self.tokenizer_names))
+        if isinstance(self.tokenizer, str) and not self.tokenizer.startswith("autoload.tokenization"):
+            claimed += [name for name in [reference_name(self.tokenizer)] if name in GENERIC_TOKENIZER_NAMES]
+        if claimed:
+            found.append(
+                f"tokenizer_names claims the host's generic tokenizer name(s) {', '.join(claimed)}, which always "
+                "resolve to the host's TokenizersBackend; drop them (a checkpoint recording them gets the host's "
+                "tokenizer) or declare tokenizer='autoload.tokenization:TokenizersBackend'"
+            )
         return found
 
     def validate(self, *, source: str, entry_point_name: str | None = None) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autoload.__about__ import __version__
@@ -35,6 +36,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
                     if reference is not None:
                         row[kind] = reference_name(reference)
         rows.append(row)
+    for source in sorted(discovery.disabled_sources(), key=lambda s: (s.model_type, s.distribution)):
+        rows.append(
+            {
+                "model_type": source.model_type,
+                "distribution": source.distribution,
+                "version": source.version,
+                "disabled": discovery.disabled_because(),
+            }
+        )
+    rows.sort(key=lambda row: (row["model_type"], row["distribution"]))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -43,6 +54,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['model_type']}  ({row['distribution']} {row['version']})")
+        if "disabled" in row:
+            print(f"    disabled by {row['disabled']}")
+            continue
         if "error" in row:
             print(f"    ERROR: {row['error']}")
             continue
@@ -65,27 +79,32 @@ def _cmd_info(args: argparse.Namespace) -> int:
     registry = get_registry()
     config_class = registry.config_class(model_type)
     info: dict[str, Any] = {"model_type": model_type, "AutoConfig": _qualified(config_class)}
-    for name, auto_class in (
-        ("AutoTokenizer", AutoTokenizer),
-        ("AutoImageProcessor", AutoImageProcessor),
-        ("AutoFeatureExtractor", AutoFeatureExtractor),
-    ):
+    errors: dict[str, str] = {}
+    resolvers: list[tuple[str, Callable[[], type]]] = [
+        (name, functools.partial(auto_class.resolve_class, args.path, **hub_kwargs))
+        for name, auto_class in (
+            ("AutoTokenizer", AutoTokenizer),
+            ("AutoImageProcessor", AutoImageProcessor),
+            ("AutoFeatureExtractor", AutoFeatureExtractor),
+        )
+    ]
+    resolvers.append(("AutoProcessor", lambda: AutoProcessor.resolve(args.path, **hub_kwargs)[1]))
+    resolvers.extend(
+        (AUTO_CLASS_BY_TASK[task], functools.partial(registry.model_class, model_type, task))
+        for task in registry.declared_tasks(model_type)
+    )
+    for name, resolve in resolvers:
         try:
-            info[name] = _qualified(auto_class.resolve_class(args.path, **hub_kwargs))
-        except AutoloadError as exc:
-            info[name] = f"- ({type(exc).__name__})"
-    try:
-        info["AutoProcessor"] = _qualified(AutoProcessor.resolve(args.path, **hub_kwargs)[1])
-    except AutoloadError as exc:
-        info["AutoProcessor"] = f"- ({type(exc).__name__})"
-    for task in registry.declared_tasks(model_type):
-        info[AUTO_CLASS_BY_TASK[task]] = _qualified(registry.model_class(model_type, task))
+            info[name] = _qualified(resolve())
+        except AutoloadError as exc:  # say why this one did not resolve; the others still count
+            info[name] = None
+            errors[name] = f"{type(exc).__name__}: {exc}"
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps({**info, "errors": errors}, indent=2))
     else:
         width = max(len(key) for key in info)
         for key, value in info.items():
-            print(f"{key:<{width}}  {value}")
+            print(f"{key:<{width}}  {value if value is not None else '-  (' + errors[key] + ')'}")
     return 0
 
 

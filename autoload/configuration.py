@@ -11,6 +11,7 @@ import copy
 import inspect
 import json
 import logging
+import math
 import os
 from typing import Any, ClassVar
 
@@ -109,7 +110,7 @@ class PretrainedConfig:
                     len(self.id2label),
                 )
         else:
-            self.id2label = {index: f"LABEL_{index}" for index in range(2 if num_labels is None else int(num_labels))}
+            self.id2label = _generated_labels(2 if num_labels is None else num_labels, type(self).__name__)
         if label2id is not None and {str(k): int(v) for k, v in dict(label2id).items()} != {
             label: index for index, label in self.id2label.items()
         }:
@@ -143,7 +144,7 @@ class PretrainedConfig:
     @num_labels.setter
     def num_labels(self, count: int) -> None:
         if getattr(self, "id2label", None) is None or len(self.id2label) != count:
-            self.id2label = {index: f"LABEL_{index}" for index in range(count)}
+            self.id2label = _generated_labels(count, type(self).__name__)
             self.label2id = {label: index for index, label in self.id2label.items()}
 
     @property
@@ -198,7 +199,7 @@ class PretrainedConfig:
             if key in ("dtype", "torch_dtype"):
                 config.dtype = _dtype_name(value)
             elif key == "num_labels":
-                config.num_labels = int(value)
+                config.num_labels = value
             elif hasattr(config, key):
                 setattr(config, key, value)
             else:
@@ -243,7 +244,36 @@ class PretrainedConfig:
             if wrong_bool or not isinstance(value, expected):
                 raise ConfigError(
                     f"{cls.__name__}: field {name!r} must be {' or '.join(t.__name__ for t in expected)}, "
-                    f"but the config gives {value!r} ({type(value).__name__})."
+                    f"but the config gives {_short_repr(value)} ({type(value).__name__})."
+                )
+            if isinstance(default, (list, tuple)) and default and isinstance(value, (list, tuple)):
+                cls._check_elements(name, default, value)
+        for name, value in config_dict.items():
+            # JSON as Python reads it accepts NaN and Infinity; a setting that is not a finite number is
+            # never what a model or a processor can use (a dropout of NaN, an epsilon of infinity).
+            parameter = signature.parameters.get(name)
+            default = parameter.default if parameter is not None else None
+            if _non_finite(value) and not _non_finite(default):
+                raise ConfigError(
+                    f"{cls.__name__}: field {name!r} is {value!r}, but it must be a finite number. "
+                    "Fix config.json (JSON itself has no NaN or Infinity; some writer put them there)."
+                )
+
+    @classmethod
+    def _check_elements(
+        cls, name: str, default: list[Any] | tuple[Any, ...], value: list[Any] | tuple[Any, ...]
+    ) -> None:
+        """Entries of a list field must have the type its default's entries have (ints stay ints)."""
+        sample = default[0]
+        if isinstance(sample, bool) or not isinstance(sample, (int, float)):
+            return
+        for index, item in enumerate(value):
+            is_number = isinstance(item, (int, float)) and not isinstance(item, bool) and not _non_finite(item)
+            if not is_number or (isinstance(sample, int) and not isinstance(item, int)):
+                kind = "int" if isinstance(sample, int) else "finite number"
+                raise ConfigError(
+                    f"{cls.__name__}: field {name!r} must be a list of {kind}s, but entry {index} is "
+                    f"{_short_repr(item)} ({type(item).__name__})."
                 )
 
     # -- files ------------------------------------------------------------------
@@ -275,11 +305,49 @@ class PretrainedConfig:
         """Write ``config.json`` into ``save_directory``, atomically."""
         if os.path.isfile(save_directory):
             raise ConfigError(f"save_pretrained needs a folder, but {save_directory} is a file.")
-        os.makedirs(save_directory, exist_ok=True)
+        try:
+            os.makedirs(save_directory, exist_ok=True)
+        except OSError as exc:
+            raise files.save_error(save_directory, exc, "config") from exc
         self.to_json_file(os.path.join(save_directory, CONFIG_NAME))
 
 
 PreTrainedConfig = PretrainedConfig
+
+#: Most labels a config may ask for by count alone.  ``num_labels`` without ``id2label`` makes the
+#: config build a label table of that size in memory; a model with more classes lists them in
+#: ``id2label``, whose size the file itself bounds.
+MAX_GENERATED_LABELS = 100_000
+
+
+def _generated_labels(count: Any, owner: str) -> dict[int, str]:
+    """``{0: "LABEL_0", ...}`` for ``count`` labels, refusing counts that are not a sane number of classes."""
+    problem = None
+    if isinstance(count, bool) or not isinstance(count, int):
+        problem = f"num_labels must be a whole number of classes, not {_short_repr(count)} ({type(count).__name__})"
+    elif count < 0:
+        problem = f"num_labels must not be negative, but is {count}"
+    elif count > MAX_GENERATED_LABELS:
+        problem = (
+            f"num_labels is {_short_repr(count)}, more than the {MAX_GENERATED_LABELS} labels a config may ask for "
+            "by count (each gets an entry in id2label); a model with that many classes lists them in id2label"
+        )
+    if problem is not None:
+        raise ConfigError(f"{owner} cannot be built from this config: {problem}.")
+    return {index: f"LABEL_{index}" for index in range(count)}
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """``repr`` cut to ``limit`` characters (an integer of 4000 digits makes an unreadable message)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond the digit limit of str()
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_config_dict(path_or_repo: str | os.PathLike[str], options: HubOptions | None = None) -> dict[str, Any]:

@@ -14,7 +14,10 @@ Environment variables (read when discovery first runs):
     Ignore installed plugins; only classes registered at run time are known.
 ``AUTOLOAD_DISABLE_PLUGINS=name,name``
     Ignore these plugins; a name is a model type (``bert``), a distribution
-    (``autoload-plugin-bert``) or ``distribution:model_type``.
+    (``autoload-plugin-bert``) or ``distribution:model_type``.  A name that
+    matches no installed plugin is warned about (a typo would otherwise
+    disable nothing in silence).  Disabled plugins stay visible: ``autoload
+    list`` shows them as disabled, and asking for their model type says so.
 ``AUTOLOAD_PLUGIN_PREFERENCE=model_type=distribution,...``
     When several distributions declare one model type, use this one.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -92,7 +96,8 @@ class Discovery:
         self.group = group
         env = os.environ if environ is None else environ
         self.autoload_enabled = env.get(ENV_DISABLE_AUTOLOAD, "").strip().lower() not in ("1", "true", "yes", "on")
-        self.disabled = {_normalise_distribution(name) for name in _split_list(env.get(ENV_DISABLE_PLUGINS))}
+        self.disable_setting = env.get(ENV_DISABLE_PLUGINS, "").strip()
+        self.disabled = {_normalise_distribution(name) for name in _split_list(self.disable_setting)}
         self.preference: dict[str, str] = {}
         for item in _split_list(env.get(ENV_PREFERENCE)):
             model_type, _, distribution = item.partition("=")
@@ -101,6 +106,7 @@ class Discovery:
         self._lock = threading.RLock()
         self._type_locks: dict[str, threading.Lock] = {}
         self._candidates: dict[str, list[_Candidate]] | None = None
+        self._disabled_sources: list[PluginSource] | None = None
         self._loaded: dict[str, Architecture] = {}
         self._failed: dict[str, PluginLoadError] = {}
         self._plugin_manager: pluggy.PluginManager | None = None
@@ -116,25 +122,71 @@ class Discovery:
                 return self._candidates
             candidates: dict[str, list[_Candidate]] = {}
             if self.autoload_enabled:
-                from importlib.metadata import entry_points
-
-                seen: set[tuple[str, str]] = set()
-                for entry_point in entry_points(group=self.group):
-                    dist_name, version = _distribution_identity(entry_point.dist)
-                    key = (_normalise_distribution(dist_name), entry_point.name)
-                    if key in seen:  # the same distribution found twice on sys.path
-                        continue
-                    seen.add(key)
-                    if self._is_disabled(entry_point.name, dist_name):
-                        continue
-                    source = PluginSource(entry_point.name, entry_point.value, dist_name, version)
-                    candidates.setdefault(entry_point.name, []).append(_Candidate(source, entry_point))
+                disabled: list[PluginSource] = []
+                matched: set[str] = set()
+                for source, entry_point in self._scan():
+                    names = self._disable_names(source.model_type, source.distribution) & self.disabled
+                    if names:
+                        matched |= names
+                        disabled.append(source)
+                    else:
+                        candidates.setdefault(source.model_type, []).append(_Candidate(source, entry_point))
+                self._warn_unmatched(self.disabled - matched)
+                self._disabled_sources = disabled
             self._candidates = candidates
             return candidates
 
-    def _is_disabled(self, model_type: str, distribution: str) -> bool:
+    def _scan(self) -> list[tuple[PluginSource, Any]]:
+        """Every entry point of the group, once per distribution (names and values only; nothing imported)."""
+        from importlib.metadata import entry_points
+
+        found: list[tuple[PluginSource, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for entry_point in entry_points(group=self.group):
+            dist_name, version = _distribution_identity(entry_point.dist)
+            key = (_normalise_distribution(dist_name), entry_point.name)
+            if key in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(key)
+            found.append((PluginSource(entry_point.name, entry_point.value, dist_name, version), entry_point))
+        return found
+
+    @staticmethod
+    def _disable_names(model_type: str, distribution: str) -> set[str]:
+        """The names in AUTOLOAD_DISABLE_PLUGINS that switch this entry point off."""
         dist = _normalise_distribution(distribution)
-        return bool({model_type.lower(), dist, f"{dist}:{model_type.lower()}"} & self.disabled)
+        kind = _normalise_distribution(model_type)
+        return {kind, dist, f"{dist}:{kind}"}
+
+    def _warn_unmatched(self, names: set[str]) -> None:
+        if not names:
+            return
+        warnings.warn(
+            f"{ENV_DISABLE_PLUGINS} names {', '.join(repr(name) for name in sorted(names))}, which no installed "
+            "autoload plugin matches, so it disables nothing. Use a model type (bert), a distribution "
+            "(autoload-plugin-bert) or distribution:model_type; `autoload list` shows the installed ones.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def disabled_sources(self) -> list[PluginSource]:
+        """Installed plugins the environment switches off (read from entry points; nothing imported).
+
+        With ``AUTOLOAD_DISABLE_PLUGIN_AUTOLOAD`` set that is every installed
+        plugin; the entry points are then read only when this is asked.
+        """
+        self._read_entry_points()
+        if self._disabled_sources is None:
+            with self._lock:
+                if self._disabled_sources is None:
+                    self._disabled_sources = [source for source, _ in self._scan()]
+        return list(self._disabled_sources)
+
+    def disabled_because(self) -> str:
+        """The setting that disables plugins, as the user wrote it, and how to undo it (for messages)."""
+        if not self.autoload_enabled:
+            return f"{ENV_DISABLE_AUTOLOAD}=1 (unset it to load installed plugins)"
+        return f"{ENV_DISABLE_PLUGINS}={self.disable_setting} (remove it from that list to use it)"
 
     def model_types(self) -> list[str]:
         """Model types installed plugins declare (read from entry points; nothing imported)."""

@@ -80,8 +80,33 @@ class UnsafeCheckpointError(CheckpointError):
     """Loading would mean unpickling, which the caller has not allowed."""
 
 
+class ParallelismError(AutoloadError, ValueError):
+    """A model cannot be split over the requested devices or ranks (tensor parallelism, device maps)."""
+
+
 class ProcessingError(AutoloadError, ValueError):
     """A tokenizer, image processor or feature extractor was given input it cannot handle."""
+
+
+class GenerationError(AutoloadError, ValueError):
+    """``generate()`` or a GenerationConfig was given settings or inputs that cannot work together."""
+
+
+class SaveError(AutoloadError, OSError):
+    """A checkpoint could not be written (read-only folder, full disk, a folder where a file must go).
+
+    The message names the folder and the cause; ``errno`` is the operating
+    system's error number where there was one.  The previous checkpoint in the
+    folder is left as it was.
+    """
+
+
+class ModelInputError(AutoloadError, ValueError, IndexError):
+    """A model was given inputs it cannot use: token ids outside its embedding, audio too short for it.
+
+    It is also an ``IndexError``, which is what PyTorch raises for an
+    out-of-range embedding index, so code written for that keeps working.
+    """
 
 
 __all__ = [

@@ -9,15 +9,17 @@ own, so every file autoload writes is atomic and every JSON error is a
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from autoload.errors import ConfigError
+from autoload.errors import ConfigError, SaveError
 
 
 @contextlib.contextmanager
@@ -29,17 +31,22 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **open_kwargs: A
     and no partial file under the final name.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = _create_temporary(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = _create_temporary(target)
+    except OSError as exc:
+        raise save_error(target.parent, exc, f"file {target.name}") from exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
+        if isinstance(exc, OSError) and not isinstance(exc, SaveError):
+            raise save_error(target.parent, exc, f"file {target.name}") from exc
         raise
 
 
@@ -84,7 +91,44 @@ def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
         ) from exc
     except RecursionError as exc:
         raise ConfigError(f"{what} {path} nests too deeply to be a real configuration.") from exc
+    except ValueError as exc:
+        # Python refuses to parse integers of more than a few thousand digits (a guard against
+        # quadratic-time conversion); no real setting is such a number.
+        raise ConfigError(f"{what} {path} holds a value Python cannot read: {exc}.") from exc
     return data
+
+
+_OS_ERROR_NUMBER = re.compile(r"\(os error (\d+)\)")
+
+
+def save_error(directory: str | os.PathLike[str], exc: BaseException, what: str = "checkpoint") -> SaveError:
+    """A :class:`SaveError` naming ``directory`` and the cause, for an ``OSError`` (or a writer's error) while saving.
+
+    Writers that are not Python (safetensors is Rust) report the operating
+    system's error as text ending in ``(os error N)``; that number is
+    recovered so the message can name the cause the same way.
+    """
+    number = getattr(exc, "errno", None)
+    if number is None:
+        found = _OS_ERROR_NUMBER.search(str(exc))
+        number = int(found.group(1)) if found else None
+    cause = os.strerror(number) if number is not None else str(exc)
+    advice = {
+        errno.ENOSPC: "Free space on that file system (or save elsewhere) and save again.",
+        errno.EDQUOT: "Free space within your quota (or save elsewhere) and save again.",
+        errno.EFBIG: "The file system or a resource limit (ulimit -f) caps the file size; save elsewhere.",
+        errno.EROFS: "The file system is mounted read-only; save to a writable folder.",
+        errno.EACCES: "You lack write permission there; save to a folder you can write to.",
+        errno.EPERM: "You lack write permission there; save to a folder you can write to.",
+        errno.ENOTDIR: "A part of that path is a file, not a folder; choose another path.",
+        errno.EISDIR: "A folder stands where a file of the checkpoint must go; remove it or save elsewhere.",
+    }.get(number, "Check that the folder is writable and has free space, then save again.")
+    error = SaveError(
+        f"Could not save the {what} to {os.fspath(directory)}: {cause}. {advice} "
+        "Files already in the folder were left as they were."
+    )
+    error.errno = number
+    return error
 
 
 class StagedFiles:
@@ -108,7 +152,10 @@ class StagedFiles:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = os.fspath(directory)
-        os.makedirs(self.directory, exist_ok=True)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+        except OSError as exc:
+            raise save_error(self.directory, exc) from exc
         self.staged: list[tuple[str, str]] = []
         self.mode: int | None = None
 
@@ -131,6 +178,8 @@ class StagedFiles:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 continue
+            except OSError as exc:
+                raise save_error(self.directory, exc) from exc
             self.mode = stat.S_IMODE(os.fstat(fd).st_mode)
             os.close(fd)
             self.staged.append((temp, os.path.join(self.directory, final_name)))
@@ -138,21 +187,32 @@ class StagedFiles:
 
     def write_text(self, final_name: str, text: str) -> str:
         temp = self.reserve(final_name)
-        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        try:
+            with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise save_error(self.directory, exc) from exc
         return os.path.join(self.directory, final_name)
 
     def write_json(self, final_name: str, data: Any) -> str:
         return self.write_text(final_name, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
     def commit(self) -> None:
-        for temp, _ in self.staged:
-            with open(temp, "rb") as handle:
-                os.fsync(handle.fileno())
-            if self.mode is not None:
-                os.chmod(temp, self.mode)
-        for temp, final in self.staged:
-            os.replace(temp, final)
+        """Sync every staged file, then rename them all; any failure before the renames changes nothing."""
+        try:
+            for temp, final in self.staged:
+                with open(temp, "rb") as handle:
+                    os.fsync(handle.fileno())
+                if self.mode is not None:
+                    os.chmod(temp, self.mode)
+                if os.path.isdir(final) and not os.path.islink(final):
+                    # os.replace would fail on it half-way through the renames; fail before the first.
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), final)
+            for temp, final in self.staged:
+                os.replace(temp, final)
+        except OSError as exc:
+            self.abort()
+            raise save_error(self.directory, exc) from exc
         self.staged = []
         fsync_directory(self.directory)
 

@@ -90,6 +90,7 @@ def resolve_file(
     if os.path.isdir(source):
         candidate = Path(source, options.subfolder, filename) if options.subfolder else Path(source, filename)
         if candidate.is_file():
+            _check_links_stay_inside(source, candidate)
             return str(candidate)
         if required:
             raise FileResolutionError(
@@ -102,6 +103,51 @@ def resolve_file(
             f"{source!r} is a file, but {filename!r} has to be read from a checkpoint folder; pass the folder instead."
         )
     return _resolve_from_hub(source, filename, options, required=required)
+
+
+#: Set to 1 to follow symlinks that leave a checkpoint folder (see :func:`_check_links_stay_inside`).
+ALLOW_EXTERNAL_SYMLINKS_ENV = "AUTOLOAD_ALLOW_EXTERNAL_SYMLINKS"
+_HUB_REPO_FOLDER = re.compile(r"^(models|datasets|spaces)--.+")
+
+
+def _check_links_stay_inside(folder: str, path: Path) -> None:
+    """Refuse a checkpoint file that is a symlink out of its folder, except into the Hub cache's blob store.
+
+    A folder from an archive or a shared drive can hold ``vocab.txt -> ~/.ssh/id_rsa``; following it
+    would read a private file as checkpoint data (and a tokenizer saved later would copy it).  Links
+    whose target stays inside the folder are fine, and so are the Hub cache's own links, from
+    ``<cache>/models--org--name/snapshots/<rev>/`` into ``<cache>/models--org--name/blobs/``.
+    ``AUTOLOAD_ALLOW_EXTERNAL_SYMLINKS=1`` follows every link (the folder is then trusted whole).
+    The folder passed by the caller is trusted as given, even when it is itself a link.
+    """
+    if not os.path.islink(path) and os.path.realpath(path.parent) == os.path.realpath(folder):
+        return  # the common case: a plain file directly in the folder
+    root = os.path.realpath(folder)
+    target = os.path.realpath(path)
+    if _is_within(target, root) or _is_within_hub_blobs(root, target):
+        return
+    if os.environ.get(ALLOW_EXTERNAL_SYMLINKS_ENV) == "1":
+        return
+    raise FileResolutionError(
+        f"{path} is a symlink to {target}, outside the checkpoint folder {folder}. autoload follows links only "
+        "within the checkpoint folder or into the Hub cache's blob store, so that a checkpoint cannot make it "
+        f"read other files. Copy the file into the folder (cp -L), or set {ALLOW_EXTERNAL_SYMLINKS_ENV}=1 if you "
+        "trust where the links point."
+    )
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _is_within_hub_blobs(root: str, target: str) -> bool:
+    """Whether ``root`` lies in a Hub cache snapshot and ``target`` in the same repository's blob folder."""
+    parts = Path(root).parts
+    for index in range(len(parts) - 1, 0, -1):
+        if parts[index] == "snapshots" and _HUB_REPO_FOLDER.match(parts[index - 1]):
+            blobs = os.path.join(*parts[:index], "blobs")
+            return _is_within(target, blobs)
+    return False
 
 
 def _looks_like_repo_id(text: str) -> bool:

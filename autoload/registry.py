@@ -11,7 +11,13 @@ import difflib
 import threading
 from typing import Any
 
-from autoload.architecture import PROCESSING_KINDS, Architecture, import_reference
+from autoload.architecture import (
+    GENERIC_TOKENIZER,
+    GENERIC_TOKENIZER_NAMES,
+    PROCESSING_KINDS,
+    Architecture,
+    import_reference,
+)
 from autoload.discovery import Discovery, get_discovery
 from autoload.errors import (
     ClassResolutionError,
@@ -160,9 +166,9 @@ class Registry:
             f"Model type {model_type!r} does not declare the task {task!r} ({AUTO_CLASS_BY_TASK[task]}). "
             f"It declares: {', '.join(f'{t} ({AUTO_CLASS_BY_TASK[t]})' for t in declared) or 'no model classes'}. "
             + (
-                f"Installed architectures with {task!r}: {', '.join(supporting)}."
+                f"Installed architectures with {task!r}: {', '.join(self._served_by(other) for other in supporting)}."
                 if supporting
-                else f"No installed architecture supports {task!r}."
+                else f"No installed plugin declares {task!r}."
             )
         )
 
@@ -180,16 +186,27 @@ class Registry:
         return [task for task in AUTO_CLASS_BY_TASK if task in tasks]
 
     def _types_supporting(self, task: str) -> list[str]:
-        """Model types that support ``task`` among plugins already loaded and runtime registrations.
+        """Model types that support ``task``: runtime registrations and every installed plugin.
 
-        Loading every plugin just to improve an error message would make a
-        typo cost as much as ``autoload doctor``; loaded ones are enough.
+        Plugins not loaded yet are loaded for this (their declaration modules
+        only, which import nothing heavy); a plugin that fails to load is left
+        out here and reported when its own model type is asked for.
         """
         found = {model_type for (model_type, registered_task) in self._models if registered_task == task}
-        for model_type, architecture in self.discovery.loaded_architectures().items():
+        loaded, _faults = self.discovery.load_all()
+        for model_type, architecture in loaded.items():
             if task in architecture.models:
                 found.add(model_type)
         return sorted(found)
+
+    def _served_by(self, model_type: str) -> str:
+        """``model_type`` with the distribution that serves it, for messages."""
+        sources = [] if model_type in self._configs else self.discovery.sources(model_type)
+        return f"{model_type} ({sources[0].distribution})" if len(sources) == 1 else model_type
+
+    def generic_tokenizer(self) -> type:
+        """The host's tokenizer for a plain ``tokenizer.json`` (for checkpoints whose plugin declares none)."""
+        return self._resolve(GENERIC_TOKENIZER)
 
     def processing_class(self, kind: str, model_type: str) -> type | None:
         """The ``kind`` (tokenizer, image_processor, ...) class of ``model_type``, or ``None`` if it declares none."""
@@ -210,8 +227,12 @@ class Registry:
         """Find the ``kind`` class that answers to ``class_name`` (as recorded in a saved file).
 
         The checkpoint's own model type is tried first; only when it does not
-        answer are the other plugins loaded and asked.
+        answer are the other plugins loaded and asked.  The host's generic
+        tokenizer names (``TokenizersBackend``, ``PreTrainedTokenizerFast``)
+        are the host's own and never searched for among plugins.
         """
+        if kind == "tokenizer" and class_name in GENERIC_TOKENIZER_NAMES:
+            return self._resolve(GENERIC_TOKENIZER)
         wanted = {class_name}
         if class_name.endswith("Fast"):
             wanted.add(class_name[: -len("Fast")])
@@ -242,6 +263,14 @@ class Registry:
 
         known = self.known_model_types()
         suggestion = f"pip install autoload-plugin-{model_type}"
+        disabled = [source for source in self.discovery.disabled_sources() if source.model_type == model_type]
+        if disabled:
+            names = " and ".join(f"{source.distribution} {source.version}" for source in disabled)
+            return UnknownModelTypeError(
+                f"Model type {model_type!r} is served by the installed plugin {names}, but it is disabled by "
+                f"{self.discovery.disabled_because()}; or register classes by hand with AutoConfig.register / "
+                "AutoModel.register."
+            )
         if config_dict is not None and config_dict.get("auto_map"):
             return RemoteCodeError(
                 f"This checkpoint's model type {model_type!r} is not provided by any installed plugin, and its "

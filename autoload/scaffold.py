@@ -61,6 +61,18 @@ class PluginNames:
     def class_prefix(self) -> str:
         return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", self.model_type))
 
+    def class_name(self, task: str) -> str:
+        """The class serving ``task``: ``<Prefix>ForMaskedLM``, and for the base model ``<Prefix>Model``.
+
+        A prefix that already ends in "Model" is the base model's name itself
+        (``new-model`` gives ``NewModel``, the reference page's name, not
+        ``NewModelModel``).
+        """
+        suffix = _HEADS[task].suffix
+        if task == "base" and self.class_prefix.endswith(suffix):
+            return self.class_prefix
+        return self.class_prefix + suffix
+
 
 def host_requirement(version: str = __version__) -> str:
     """The host versions a new plugin declares: this minor release line (the API is 0.x)."""
@@ -112,13 +124,10 @@ def render_plugin(model_type: str, tasks: Iterable[str] | None = None) -> dict[s
         "package": names.package,
         "prefix": names.prefix,
         "Name": names.class_prefix,
+        "Base": names.class_name("base"),
         "host_requirement": host_requirement(),
-        "models": "".join(
-            f'            "{task}": f"{{_MODELING}}:{names.class_prefix}{_HEADS[task].suffix}",\n' for task in chosen
-        ),
-        "task_rows": "".join(
-            f"| `{task}` | `{_AUTO_CLASS[task]}` | `{names.class_prefix}{_HEADS[task].suffix}` |\n" for task in chosen
-        ),
+        "models": "".join(f'            "{task}": f"{{_MODELING}}:{names.class_name(task)}",\n' for task in chosen),
+        "task_rows": "".join(f"| `{task}` | `{_AUTO_CLASS[task]}` | `{names.class_name(task)}` |\n" for task in chosen),
         "tasks_option": " ".join(chosen),
     }
     package_dir = f"src/{names.package}"
@@ -131,7 +140,7 @@ def render_plugin(model_type: str, tasks: Iterable[str] | None = None) -> dict[s
         f"{package_dir}/py.typed": "",
         f"{package_dir}/plugin.py": _PLUGIN,
         f"{package_dir}/configuration.py": _CONFIGURATION,
-        f"{package_dir}/modeling.py": _render_modeling(chosen),
+        f"{package_dir}/modeling.py": _render_modeling(chosen, names),
         "tests/test_conformance.py": _TEST_CONFORMANCE,
         "tests/test_modeling.py": _render_model_tests(chosen),
     }
@@ -155,7 +164,7 @@ def create_plugin(
 
 # -- templates -------------------------------------------------------------------------------------------------
 #
-# string.Template placeholders: ${model_type}, ${dist}, ${package}, ${prefix}, ${Name}, ${host_requirement},
+# string.Template placeholders: ${model_type}, ${dist}, ${package}, ${prefix}, ${Name}, ${Base}, ${host_requirement},
 # ${models}, ${task_rows}, ${tasks_option}.  Generated code must pass ruff with autoload's settings.
 
 _AUTO_CLASS = {
@@ -458,7 +467,7 @@ class ${Name}PreTrainedModel(PreTrainedModel):
     main_input_name = "input_ids"
 
 
-class ${Name}Model(${Name}PreTrainedModel):
+class ${Base}(${Name}PreTrainedModel):
     """The encoder without a head: one hidden state per token."""
 
     def __init__(self, config: ${Name}Config) -> None:
@@ -516,7 +525,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
 
     def __init__(self, config: ${Name}Config) -> None:
         super().__init__(config)
-        self.${prefix} = ${Name}Model(config)
+        self.${prefix} = ${Base}(config)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
         self.post_init()
 
@@ -567,7 +576,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
     def __init__(self, config: ${Name}Config) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
-        self.${prefix} = ${Name}Model(config)
+        self.${prefix} = ${Base}(config)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
@@ -665,7 +674,7 @@ _HEADS: dict[str, _Head] = {
 }
 
 
-def _render_modeling(tasks: Sequence[str]) -> str:
+def _render_modeling(tasks: Sequence[str], names: PluginNames) -> str:
     outputs = sorted({_HEADS[task].output for task in tasks} | {"PreTrainedModel"})
     header = _MODELING_HEADER.replace("${output_imports}", "".join(f"    {name},\n" for name in outputs))
     tied = any(task in ("masked-lm", "causal-lm") for task in tasks)
@@ -675,8 +684,8 @@ def _render_modeling(tasks: Sequence[str]) -> str:
         head = _HEADS[task]
         if head.template:
             parts.append(Template(head.template).safe_substitute(Output=head.output, **head.values))
-    names = [f"${{Name}}{_HEADS[task].suffix}" for task in tasks]
-    all_names = "".join(f'    "{name}",\n' for name in sorted(["${Name}PreTrainedModel", *names]))
+    public = sorted([f"{names.class_prefix}PreTrainedModel", *(names.class_name(task) for task in tasks)])
+    all_names = "".join(f'    "{name}",\n' for name in public)
     parts.append(f"\n\n__all__ = [\n{all_names}]\n")
     return "".join(parts)
 

@@ -101,6 +101,36 @@ TORCH_DTYPES: dict[str, torch.dtype] = {
     if isinstance(getattr(torch, name, None), torch.dtype)
 }
 
+_SAFETENSORS_CODES: dict[torch.dtype, str] = {dtype: code for code, dtype in TORCH_DTYPES.items()}
+# The order in which safetensors lays out tensors by dtype (then by name): widest first, so every
+# tensor starts aligned to its item size.
+_SAFETENSORS_ORDER: dict[str, int] = {
+    code: rank
+    for rank, code in enumerate(
+        [
+            "U64",
+            "I64",
+            "F64",
+            "C64",
+            "F32",
+            "U32",
+            "I32",
+            "BF16",
+            "F16",
+            "U16",
+            "I16",
+            "F8_E5M2FNUZ",
+            "F8_E4M3FNUZ",
+            "F8_E8M0",
+            "F8_E4M3",
+            "F8_E5M2",
+            "I8",
+            "U8",
+            "BOOL",
+        ]
+    )
+}
+
 
 # -- headers ------------------------------------------------------------------
 
@@ -367,6 +397,28 @@ class Checkpoint:
             if wanted:
                 yield from _read_file(file, wanted)
 
+    def read_slices(self, name: str, span: tuple[int, int, int] | None) -> torch.Tensor:
+        """Tensor ``name``, or only ``[start, stop)`` along dimension ``dim`` when ``span = (dim, start, stop)``.
+
+        A slice is read from the memory map through safetensors' slice API: a
+        tensor-parallel rank touches only the bytes of its own part.
+        """
+        index: tuple[slice, ...] = ()
+        if span is not None:
+            dim, start, stop = span
+            index = (*(slice(None),) * dim, slice(start, stop))
+        if self._preloaded is not None:
+            tensor = self._preloaded[name]
+            return tensor[index] if index else tensor
+        from safetensors import SafetensorError, safe_open
+
+        path = self.entries[name].file
+        try:
+            with safe_open(path, framework="pt") as handle:
+                return handle.get_slice(name)[index] if index else handle.get_tensor(name)
+        except SafetensorError as exc:
+            raise CheckpointError(f"safetensors could not read {name} from {path}: {exc}") from exc
+
 
 def _entries_from_header(path: str, tensors: Mapping[str, TensorInfo]) -> dict[str, TensorEntry]:
     return {
@@ -441,7 +493,9 @@ def _resolve_shard(path_or_repo: str | os.PathLike[str], options: HubOptions, na
     try:
         path = hub.resolve_file(path_or_repo, name, options, required=True)
     except FileResolutionError as exc:
-        raise CheckpointError(f"Index {index} names shard {name!r}, which is missing: {exc}") from exc
+        local = os.path.join(os.fspath(path_or_repo), options.subfolder or "", name)
+        problem = "which cannot be used" if os.path.lexists(local) else "which is missing"
+        raise CheckpointError(f"Index {index} names shard {name!r}, {problem}: {exc}") from exc
     assert path is not None
     return path
 
@@ -584,10 +638,49 @@ def plan_shards(state_dict: Mapping[str, torch.Tensor], max_shard_size: int) -> 
 
 
 def _write_safetensors(tensors: dict[str, torch.Tensor], path: str, metadata: dict[str, str]) -> None:
-    """Write one safetensors file (the single place that does, so tests can make it fail)."""
-    from safetensors.torch import save_file
+    """Write one safetensors file (the single place that does, so tests can make it fail).
 
-    save_file(tensors, path, metadata=metadata)
+    Written here rather than by ``safetensors.torch.save_file``, which needs
+    numpy: a plugin that depends on autoload-core and torch alone must be able
+    to save.  The bytes are what safetensors writes (its header layout and
+    tensor order: by dtype, widest first, then by name), and each tensor's memory
+    goes to the file as it is, without a copy.
+    """
+    import ctypes
+    import struct
+    import sys
+
+    def layout_key(name: str) -> tuple[int, str]:
+        return _SAFETENSORS_ORDER.get(_SAFETENSORS_CODES.get(tensors[name].dtype, ""), -1), name
+
+    order = sorted(tensors, key=layout_key)
+    header: dict[str, Any] = {"__metadata__": dict(sorted(metadata.items()))} if metadata else {}
+    data: list[torch.Tensor] = []
+    offset = 0
+    for name in order:
+        tensor = tensors[name]
+        code = _SAFETENSORS_CODES.get(tensor.dtype)
+        if code is None or tensor.layout != torch.strided:
+            raise CheckpointError(
+                f"Cannot save {name!r} ({tensor.dtype}, {tensor.layout}) to safetensors: only dense tensors of "
+                f"the dtypes {sorted(_TORCH_NAMES.values())} can be stored. Convert it before saving."
+            )
+        tensor = tensor.detach().to("cpu").contiguous().reshape(-1)
+        if sys.byteorder == "big" and tensor.element_size() > 1:  # safetensors is little-endian
+            tensor = tensor.view(torch.uint8).reshape(-1, tensor.element_size()).flip(-1).contiguous()
+        size = tensor.numel() * tensor.element_size()
+        header[name] = {"dtype": code, "shape": list(tensors[name].shape), "data_offsets": [offset, offset + size]}
+        data.append(tensor)
+        offset += size
+    encoded = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)  # the data area starts 8-byte aligned
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<Q", len(encoded)))
+        handle.write(encoded)
+        for tensor in data:
+            size = tensor.numel() * tensor.element_size()
+            if size:
+                handle.write(memoryview((ctypes.c_char * size).from_address(tensor.data_ptr())).cast("B"))
 
 
 def write_checkpoint(
@@ -612,7 +705,10 @@ def write_checkpoint(
     limit = parse_size(max_shard_size)
     if os.path.isfile(directory):
         raise CheckpointError(f"save_pretrained needs a folder, but {directory} is a file.")
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise files.save_error(directory, exc) from exc
 
     shards = plan_shards(state_dict, limit)
     count = len(shards)
@@ -626,7 +722,12 @@ def write_checkpoint(
     try:
         for name, keys in zip(names, shards):
             temp = staged.reserve(name)
-            _write_safetensors({key: state_dict[key].contiguous() for key in keys}, temp, metadata)
+            try:
+                _write_safetensors({key: state_dict[key].contiguous() for key in keys}, temp, metadata)
+            except Exception as exc:
+                if not _is_write_failure(exc):
+                    raise
+                raise files.save_error(directory, exc) from exc
         if count > 1:
             total_size = sum(t.numel() * t.element_size() for t in state_dict.values())
             index_metadata: dict[str, int] = {"total_size": total_size}
@@ -645,6 +746,11 @@ def write_checkpoint(
         raise
     _remove_stale_weights(directory, set(names), sharded=count > 1)
     return names
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """An OS-level failure to write (full disk, read-only file system), as Python or safetensors reports it."""
+    return isinstance(exc, OSError) or "os error" in str(exc) or "I/O error" in str(exc)
 
 
 def _remove_stale_weights(directory: str, current: set[str], *, sharded: bool) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
+from pathlib import Path
 
 import pytest
 
 import autoload
+import autoload.errors
 from autoload.tasks import AUTO_CLASS_ALIASES, TASKS
 
 
@@ -28,6 +32,65 @@ def test_every_auto_class_of_the_seed_exists():
         assert hasattr(autoload, name), name
     assert autoload.AutoModelForVision2Seq is autoload.AutoModelForImageTextToText
     assert len(seed_names) == 37  # counted on the seed page: 36 tasks and AutoModelForVision2Seq
+
+
+def _module_tree(module):
+    return ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+
+
+def test_auto_model_classes_are_written_out_as_the_task_table_says():
+    """Type checkers read class statements, not ``globals().update``: one per task, with that task's id."""
+    from autoload.auto import models
+
+    tree = _module_tree(models)
+    declared = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            tasks = [
+                statement.value.value
+                for statement in node.body
+                if isinstance(statement, ast.Assign) and [t.id for t in statement.targets] == ["task"]
+            ]
+            declared[node.name] = tasks[0] if tasks else None
+    aliases = {
+        node.targets[0].id: node.value.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.targets[0].id.startswith("Auto")
+    }
+    declared.pop("AutoModelBase")
+    assert declared == {task.auto_class: task.task_id for task in TASKS}
+    assert {alias: declared[target] for alias, target in aliases.items()} == AUTO_CLASS_ALIASES
+    for name, task in declared.items():
+        assert getattr(autoload, name).task == task
+        assert task in getattr(autoload, name).__doc__
+
+
+def test_public_names_are_visible_to_type_checkers():
+    """``__all__`` is a literal list, and every public name has an explicit ``import X as X`` for checkers."""
+    tree = _module_tree(autoload)
+    literal_all = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+    )
+    assert isinstance(literal_all, ast.List) and all(isinstance(item, ast.Constant) for item in literal_all.elts)
+    assert set(autoload.__all__) == {"__version__", *autoload._LAZY}
+    assert {task.auto_class for task in TASKS} | set(AUTO_CLASS_ALIASES) <= set(autoload.__all__)
+    assert set(autoload.errors.__all__) <= set(autoload.__all__)
+    checking = next(
+        node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
+    reexported = {
+        alias.name: statement.module
+        for statement in checking.body
+        if isinstance(statement, ast.ImportFrom)
+        for alias in statement.names
+        if alias.asname == alias.name
+    }
+    lazy = {**autoload._LAZY, **autoload._LAZY_OPTIONAL}
+    assert reexported == lazy
+    for name in lazy:
+        assert getattr(autoload, name) is getattr(importlib.import_module(lazy[name]), name)
 
 
 @pytest.mark.parametrize("name", ["AutoModel", "AutoConfig", "AutoTokenizer", "AutoProcessor"])

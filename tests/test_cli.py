@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "autoload.cli", *args], capture_output=True, text=True)
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "autoload.cli", *args], capture_output=True, text=True, env=env)
 
 
 def test_list_shows_model_types_distributions_tasks_and_faults():
@@ -53,3 +54,36 @@ def test_doctor_reports_each_fault_with_its_distribution():
     ):
         assert distribution in text
     assert not any(line.startswith("FAULT toy") for line in faults)
+
+
+def test_list_shows_disabled_plugins_as_disabled():
+    env = {**os.environ, "AUTOLOAD_DISABLE_PLUGINS": "toy"}
+    result = run_cli("list", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {(row["model_type"], row["distribution"]): row for row in json.loads(result.stdout)}
+    toy = rows[("toy", "autoload-test-good")]
+    assert toy["disabled"].startswith("AUTOLOAD_DISABLE_PLUGINS=toy") and "tasks" not in toy
+    assert "tasks" in rows[("toy-text", "autoload-test-good")]
+    text = run_cli("list", env=env).stdout
+    assert "toy  (autoload-test-good 1.0.0)\n    disabled by AUTOLOAD_DISABLE_PLUGINS=toy" in text
+
+
+def test_an_unknown_name_to_disable_is_warned_about():
+    result = run_cli("list", env={**os.environ, "AUTOLOAD_DISABLE_PLUGINS": "tyo"})
+    assert result.returncode == 0
+    assert "AUTOLOAD_DISABLE_PLUGINS names 'tyo', which no installed autoload plugin matches" in result.stderr
+
+
+def test_info_says_why_a_class_did_not_resolve(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "toy"}))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "NoSuchTokenizer"}))
+    result = run_cli("info", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["AutoTokenizer"] is None
+    assert info["errors"]["AutoTokenizer"].startswith("ClassResolutionError: ")
+    assert "NoSuchTokenizer" in info["errors"]["AutoTokenizer"]
+    assert info["AutoModel"] == "autoload_test_good.models.ToyModel" and "AutoModel" not in info["errors"]
+    text = run_cli("info", str(tmp_path)).stdout
+    line = next(line for line in text.splitlines() if line.startswith("AutoTokenizer"))
+    assert "ClassResolutionError" in line and "NoSuchTokenizer" in line

@@ -153,3 +153,44 @@ def test_a_plugin_module_imported_anew_is_registered_anew():
         if name.startswith("autoload_test_good"):
             del sys.modules[name]
     assert discovery.architecture("toy-text").model_type == "toy-text"
+
+
+def test_a_disabled_plugin_is_reported_as_disabled_not_missing(autoload_environment):
+    registry = autoload_environment(AUTOLOAD_DISABLE_PLUGINS="toy")
+    with pytest.raises(autoload.UnknownModelTypeError) as info:
+        registry.config_class("toy")
+    message = str(info.value)
+    assert "autoload-test-good 1.0.0" in message and "disabled" in message
+    assert "AUTOLOAD_DISABLE_PLUGINS=toy" in message and "pip install" not in message
+    assert [source.model_type for source in registry.discovery.disabled_sources()] == ["toy"]
+
+
+def test_with_autoload_off_an_installed_plugin_is_reported_as_disabled(autoload_environment):
+    registry = autoload_environment(AUTOLOAD_DISABLE_PLUGIN_AUTOLOAD="1")
+    with pytest.raises(autoload.UnknownModelTypeError, match="AUTOLOAD_DISABLE_PLUGIN_AUTOLOAD=1") as info:
+        registry.config_class("toy")
+    assert "autoload-test-good" in str(info.value)
+
+
+def test_disabling_a_name_no_plugin_has_warns(autoload_environment):
+    registry = autoload_environment(AUTOLOAD_DISABLE_PLUGINS="toy, no-such-plugin")
+    with pytest.warns(UserWarning, match="'no-such-plugin'.*disables nothing"):
+        registry.known_model_types()
+    assert "toy" not in registry.known_model_types()
+
+
+def test_disabling_by_distribution_and_model_type_pair_warns_about_nothing(autoload_environment, recwarn):
+    registry = autoload_environment(AUTOLOAD_DISABLE_PLUGINS="autoload-test-good:toy-text,autoload_test_twin_a")
+    known = registry.known_model_types()
+    assert "toy-text" not in known and "toy" in known
+    assert not [warning for warning in recwarn if "AUTOLOAD_DISABLE_PLUGINS" in str(warning.message)]
+
+
+def test_task_error_considers_plugins_not_loaded_yet(tmp_path, autoload_registry):
+    """The toy-text plugin serves masked-lm; asking a toy checkpoint for it names that, though nothing loaded it."""
+    (tmp_path / "config.json").write_text('{"model_type": "toy"}')
+    assert autoload_registry.discovery.loaded_architectures() == {}
+    with pytest.raises(autoload.TaskNotSupportedError) as info:
+        autoload.AutoModelForMaskedLM.from_pretrained(tmp_path)
+    assert "Installed architectures with 'masked-lm': " in str(info.value)
+    assert "toy-text (autoload-test-good)" in str(info.value)

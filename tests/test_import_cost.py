@@ -59,3 +59,32 @@ def test_loading_a_model_does_not_import_torch_dynamo(tmp_path, model_type):
     modules = loaded_after(f"import autoload\nautoload.AutoModel.from_pretrained({str(tmp_path)!r})")
     assert "torch" in modules
     assert "torch._dynamo" not in modules
+
+
+BLOCK_OPTIONAL = """
+import sys
+
+class _Missing:
+    # Behaves as if torch, numpy, tokenizers and PIL were not installed.
+    blocked = ("torch", "numpy", "tokenizers", "PIL")
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.blocked:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _Missing())
+"""
+
+
+def test_star_import_needs_no_optional_dependency():
+    """``from autoload import *`` binds every name of ``__all__`` where only autoload-core is installed."""
+    code = BLOCK_OPTIONAL + (
+        "from autoload import *\n"
+        "import autoload\n"
+        "missing = [name for name in autoload.__all__ if name not in globals()]\n"
+        "assert not missing, missing\n"
+        "assert AutoModelForCausalLM.task == 'causal-lm' and issubclass(UnknownModelTypeError, AutoloadError)\n"
+    )
+    modules = loaded_after(code)
+    assert {"torch", "numpy", "tokenizers", "PIL"}.isdisjoint(modules)

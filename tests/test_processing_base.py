@@ -594,3 +594,57 @@ def test_batch_feature_views_are_the_data_views():
     batch = BatchFeature({"pixel_values": [1.0], "labels": [0]})
     assert repr(batch.keys()) == "dict_keys(['pixel_values', 'labels'])"
     assert list(batch.values()) == [[1.0], [0]] and dict(batch.items()) == batch.data
+
+
+# -- processor_class: a documented argument of every part ---------------------------------------------
+
+
+def test_processor_class_is_a_constructor_argument_saved_when_set(tmp_path):
+    plain = Wav2Vec2FeatureExtractor()
+    assert plain.processor_class is None and "processor_class" not in plain.to_dict()
+    owned = Wav2Vec2FeatureExtractor(processor_class="Wav2Vec2Processor")
+    owned.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "preprocessor_config.json").read_text())
+    assert saved["processor_class"] == "Wav2Vec2Processor"
+    assert Wav2Vec2FeatureExtractor.from_pretrained(tmp_path).processor_class == "Wav2Vec2Processor"
+    assert transformers.Wav2Vec2FeatureExtractor.from_pretrained(tmp_path).sampling_rate == owned.sampling_rate
+    overridden = Wav2Vec2FeatureExtractor.from_pretrained(tmp_path, processor_class="Other")
+    assert overridden.processor_class == "Other"
+    with pytest.raises(ConfigError, match="processor_class must be the name of a processor class"):
+        Wav2Vec2FeatureExtractor(processor_class=Wav2Vec2Processor)
+
+
+def test_processor_class_given_to_save_is_written_without_changing_the_part(tmp_path):
+    extractor = Wav2Vec2FeatureExtractor()
+    extractor.save_pretrained(tmp_path, processor_class="SpeechProcessor")
+    assert json.loads((tmp_path / "preprocessor_config.json").read_text())["processor_class"] == "SpeechProcessor"
+    assert extractor.processor_class is None
+
+
+class _TokenizerTakingProcessorClass(FakeTokenizer):
+    """A tokenizer whose save_pretrained takes processor_class, as the tokenizer bases do."""
+
+    def save_pretrained(self, folder, processor_class=None):
+        extra = {"processor_class": processor_class} if processor_class else {}
+        saved = FakeTokenizer(self.vocab, **self.init_kwargs, **extra)
+        return saved.save_pretrained(folder)
+
+
+def test_processor_passes_its_name_to_each_part_it_saves(tmp_path):
+    tokenizer = _TokenizerTakingProcessorClass(VOCAB)
+    extractor = Wav2Vec2FeatureExtractor(sampling_rate=4000)
+    processor = Wav2Vec2Processor(extractor, tokenizer)
+    processor.save_pretrained(tmp_path, legacy_format=True)
+    assert json.loads((tmp_path / "tokenizer_config.json").read_text())["processor_class"] == "Wav2Vec2Processor"
+    assert json.loads((tmp_path / "preprocessor_config.json").read_text())["processor_class"] == "Wav2Vec2Processor"
+    assert "processor_class" not in tokenizer.init_kwargs  # recorded in the files, the parts are unchanged
+    assert extractor.processor_class is None
+
+
+def test_padding_settings_that_cannot_work_are_refused():
+    with pytest.raises(ConfigError, match="padding_value must be a finite number"):
+        Wav2Vec2FeatureExtractor(padding_value=float("nan"))
+    extractor = Wav2Vec2FeatureExtractor()
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ProcessingError, match="pad_to_multiple_of must be a positive integer"):
+            extractor.pad({"input_values": [[0.1, 0.2], [0.3]]}, pad_to_multiple_of=bad)

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
 
 from autoload import weights  # noqa: E402
-from autoload.errors import CheckpointError, UnsafeCheckpointError  # noqa: E402
+from autoload.errors import CheckpointError, FileResolutionError, UnsafeCheckpointError  # noqa: E402
 
 
 def _write_raw(path, header: dict | bytes, data: bytes = b"", *, length: int | None = None) -> str:
@@ -242,14 +242,29 @@ def test_index_entry_absent_from_its_shard(tmp_path):
 
 def test_symlinked_shards_inside_the_folder_are_allowed(tmp_path):
     """The Hub cache's snapshot folders are symlinks into a blob store; the index names are what matter."""
-    blobs = tmp_path / "blobs"
+    repo = tmp_path / "models--org--name"
+    blobs = repo / "blobs"
+    blobs.mkdir(parents=True)
     _sharded_folder(blobs, {"s1.safetensors": {"a": torch.ones(2)}, "s2.safetensors": {"b": torch.ones(3)}})
-    snapshot = tmp_path / "snapshot"
-    snapshot.mkdir()
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
     for name in ("s1.safetensors", "s2.safetensors", "model.safetensors.index.json"):
         (snapshot / name).symlink_to(blobs / name)
     checkpoint = weights.open_checkpoint(snapshot)
     assert set(checkpoint.entries) == {"a", "b"}
+
+
+def test_symlinked_shards_into_another_folder_are_refused(tmp_path):
+    """Links out of a folder that is no Hub cache snapshot are refused (docs/reliability.md, symlink policy)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _sharded_folder(elsewhere, {"s1.safetensors": {"a": torch.ones(2)}})
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    for name in ("s1.safetensors", "model.safetensors.index.json"):
+        (folder / name).symlink_to(elsewhere / name)
+    with pytest.raises(FileResolutionError, match="outside the checkpoint folder"):
+        weights.open_checkpoint(folder)
 
 
 def test_malformed_shard_names_its_file(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, NoReturn
+from typing import Any
 
 from autoload.configuration import load_config_dict
 from autoload.errors import ConfigError
@@ -15,7 +15,9 @@ HUB_KEYS = (*HubOptions._FIELDS, "use_auth_token")
 class AutoClass:
     """Base of the Auto classes: they are factories, never instantiated."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn:
+    # Annotated ``-> None`` although it always raises: with ``NoReturn`` type checkers take the class for a
+    # function that never returns, and every ``AutoX.from_pretrained`` becomes an unknown attribute.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         name = type(self).__name__
         raise OSError(
             f"{name} is designed to be instantiated with {name}.from_pretrained(path_or_repo) "

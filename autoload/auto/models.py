@@ -1,4 +1,4 @@
-"""AutoModel and every AutoModelFor<Task>, generated from the task table."""
+"""AutoModel and every AutoModelFor<Task>: one class per row of the task table (autoload/tasks.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,14 @@ class AutoModelBase(AutoClass):
     """Resolves the model class of the checkpoint's model type for one task, then delegates to it."""
 
     task: str = "base"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__doc__") is None:
+            cls.__doc__ = (
+                f"Loads the ``{cls.task}`` model class that the checkpoint's architecture declares.\n\n"
+                f"``{cls.__name__}.from_pretrained(path_or_repo)`` or ``{cls.__name__}.from_config(config)``."
+            )
 
     @classmethod
     def model_class_for(cls, config: PretrainedConfig | str) -> type:
@@ -68,19 +76,177 @@ class AutoModelBase(AutoClass):
         get_registry().register_model(cls.task, config_class, model_class, exist_ok=exist_ok)
 
 
-def _make_auto_model_class(name: str, task: str) -> type[AutoModelBase]:
-    doc = (
-        f"Loads the ``{task}`` model class that the checkpoint's architecture declares.\n\n"
-        f"``{name}.from_pretrained(path_or_repo)`` or ``{name}.from_config(config)``."
-    )
-    return type(name, (AutoModelBase,), {"task": task, "__doc__": doc, "__module__": __name__})
+# One class per task of autoload/tasks.py, written out so that IDEs and type checkers see each name
+# (tests/test_auto_classes.py checks this list against the task table).
 
+# -- generic ---------------------------------------------------------------------------------------------
+
+
+class AutoModel(AutoModelBase):
+    task = "base"
+
+
+class AutoModelForPreTraining(AutoModelBase):
+    task = "pretraining"
+
+
+# -- text ------------------------------------------------------------------------------------------------
+
+
+class AutoModelForCausalLM(AutoModelBase):
+    task = "causal-lm"
+
+
+class AutoModelForMaskedLM(AutoModelBase):
+    task = "masked-lm"
+
+
+class AutoModelForMaskGeneration(AutoModelBase):
+    task = "mask-generation"
+
+
+class AutoModelForSeq2SeqLM(AutoModelBase):
+    task = "seq2seq-lm"
+
+
+class AutoModelForSequenceClassification(AutoModelBase):
+    task = "sequence-classification"
+
+
+class AutoModelForMultipleChoice(AutoModelBase):
+    task = "multiple-choice"
+
+
+class AutoModelForNextSentencePrediction(AutoModelBase):
+    task = "next-sentence-prediction"
+
+
+class AutoModelForTokenClassification(AutoModelBase):
+    task = "token-classification"
+
+
+class AutoModelForQuestionAnswering(AutoModelBase):
+    task = "question-answering"
+
+
+class AutoModelForTextEncoding(AutoModelBase):
+    task = "text-encoding"
+
+
+# -- vision ----------------------------------------------------------------------------------------------
+
+
+class AutoModelForDepthEstimation(AutoModelBase):
+    task = "depth-estimation"
+
+
+class AutoModelForImageClassification(AutoModelBase):
+    task = "image-classification"
+
+
+class AutoModelForVideoClassification(AutoModelBase):
+    task = "video-classification"
+
+
+class AutoModelForMaskedImageModeling(AutoModelBase):
+    task = "masked-image-modeling"
+
+
+class AutoModelForObjectDetection(AutoModelBase):
+    task = "object-detection"
+
+
+class AutoModelForImageSegmentation(AutoModelBase):
+    task = "image-segmentation"
+
+
+class AutoModelForImageToImage(AutoModelBase):
+    task = "image-to-image"
+
+
+class AutoModelForSemanticSegmentation(AutoModelBase):
+    task = "semantic-segmentation"
+
+
+class AutoModelForInstanceSegmentation(AutoModelBase):
+    task = "instance-segmentation"
+
+
+class AutoModelForUniversalSegmentation(AutoModelBase):
+    task = "universal-segmentation"
+
+
+class AutoModelForZeroShotImageClassification(AutoModelBase):
+    task = "zero-shot-image-classification"
+
+
+class AutoModelForZeroShotObjectDetection(AutoModelBase):
+    task = "zero-shot-object-detection"
+
+
+# -- audio -----------------------------------------------------------------------------------------------
+
+
+class AutoModelForAudioClassification(AutoModelBase):
+    task = "audio-classification"
+
+
+class AutoModelForAudioFrameClassification(AutoModelBase):
+    task = "audio-frame-classification"
+
+
+class AutoModelForCTC(AutoModelBase):
+    task = "ctc"
+
+
+class AutoModelForSpeechSeq2Seq(AutoModelBase):
+    task = "speech-seq2seq"
+
+
+class AutoModelForAudioXVector(AutoModelBase):
+    task = "audio-xvector"
+
+
+class AutoModelForTextToSpectrogram(AutoModelBase):
+    task = "text-to-spectrogram"
+
+
+class AutoModelForTextToWaveform(AutoModelBase):
+    task = "text-to-waveform"
+
+
+# -- multimodal ------------------------------------------------------------------------------------------
+
+
+class AutoModelForTableQuestionAnswering(AutoModelBase):
+    task = "table-question-answering"
+
+
+class AutoModelForDocumentQuestionAnswering(AutoModelBase):
+    task = "document-question-answering"
+
+
+class AutoModelForVisualQuestionAnswering(AutoModelBase):
+    task = "visual-question-answering"
+
+
+class AutoModelForImageTextToText(AutoModelBase):
+    task = "image-text-to-text"
+
+
+# -- time-series -----------------------------------------------------------------------------------------
+
+
+class AutoModelForTimeSeriesPrediction(AutoModelBase):
+    task = "time-series-prediction"
+
+
+#: Second names of a task's class (transformers renamed them); the same class object.
+AutoModelForVision2Seq = AutoModelForImageTextToText
 
 AUTO_MODEL_CLASSES: dict[str, type[AutoModelBase]] = {
-    task.auto_class: _make_auto_model_class(task.auto_class, task.task_id) for task in TASKS
+    **{task.auto_class: globals()[task.auto_class] for task in TASKS},
+    **{alias: globals()[alias] for alias in AUTO_CLASS_ALIASES},
 }
-for _alias, _task in AUTO_CLASS_ALIASES.items():
-    AUTO_MODEL_CLASSES[_alias] = next(cls for cls in AUTO_MODEL_CLASSES.values() if cls.task == _task)
 
-globals().update(AUTO_MODEL_CLASSES)
 __all__ = ["AUTO_MODEL_CLASSES", "AutoModelBase", *AUTO_MODEL_CLASSES]

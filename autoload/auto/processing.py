@@ -20,6 +20,7 @@ from autoload.hub import HubOptions, describe, resolve_file
 from autoload.registry import get_registry
 
 TOKENIZER_CONFIG = "tokenizer_config.json"
+TOKENIZER_FILE = "tokenizer.json"
 PREPROCESSOR_CONFIG = "preprocessor_config.json"
 PROCESSOR_CONFIG = "processor_config.json"
 
@@ -104,6 +105,20 @@ def _resolve(kind: str, checkpoint: _Checkpoint, recorded: str | None) -> type |
     return None
 
 
+def _has_file(checkpoint: _Checkpoint, filename: str) -> bool:
+    if os.path.isfile(checkpoint.path_or_repo):
+        return os.path.basename(checkpoint.path_or_repo) == filename
+    return resolve_file(checkpoint.path_or_repo, filename, checkpoint.options, required=False) is not None
+
+
+def _generic_tokenizer_fits(checkpoint: _Checkpoint) -> bool:
+    """A tokenizer.json is there, and the checkpoint's model type (if any) declares no tokenizer of its own."""
+    model_type = checkpoint.model_type()
+    if model_type is not None and get_registry().processing_class("tokenizer", model_type) is not None:
+        return False
+    return _has_file(checkpoint, TOKENIZER_FILE)
+
+
 def _no_class(kind: str, checkpoint: _Checkpoint, looked_for: str) -> ClassResolutionError:
     return ClassResolutionError(
         f"Cannot tell which {kind.replace('_', ' ')} class {checkpoint.where} needs: {looked_for}, and "
@@ -116,7 +131,13 @@ def _no_class(kind: str, checkpoint: _Checkpoint, looked_for: str) -> ClassResol
 
 
 class AutoTokenizer(AutoClass):
-    """The tokenizer class named in ``tokenizer_config.json``, else the model type's tokenizer."""
+    """The tokenizer class named in ``tokenizer_config.json``, else the model type's tokenizer.
+
+    A checkpoint whose architecture declares no tokenizer, but which ships a
+    ``tokenizer.json``, gets the host's generic tokenizer (``TokenizersBackend``),
+    as do the generic names transformers 5 records (``TokenizersBackend``,
+    ``PreTrainedTokenizerFast``) whatever the model type.
+    """
 
     @classmethod
     def resolve_class(cls, path_or_repo: str | os.PathLike[str], **kwargs: Any) -> type:
@@ -124,8 +145,17 @@ class AutoTokenizer(AutoClass):
         recorded = kwargs.get("tokenizer_type") or checkpoint.recorded_name(
             ("tokenizer_class",), files=(TOKENIZER_CONFIG,)
         )
-        found = _resolve("tokenizer", checkpoint, recorded)
+        try:
+            found = _resolve("tokenizer", checkpoint, recorded)
+        except ClassResolutionError:
+            # A name no plugin answers to is a mismatch when the checkpoint's architecture has a tokenizer
+            # of its own; otherwise a plain tokenizer.json still loads with the host's tokenizer.
+            if not _generic_tokenizer_fits(checkpoint):
+                raise
+            return get_registry().generic_tokenizer()
         if found is None:
+            if _has_file(checkpoint, TOKENIZER_FILE):
+                return get_registry().generic_tokenizer()
             raise _no_class("tokenizer", checkpoint, f"{TOKENIZER_CONFIG} records no tokenizer_class")
         return found
 

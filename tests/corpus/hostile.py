@@ -76,6 +76,9 @@ class Case:
     error: str | None  # exact class name in autoload.errors; None: must load
     fragment: str = ""
     check: Callable[[Any], bool] | None = None  # for cases that load: what the loaded object must satisfy
+    then: Callable[[Any, Path], Any] | None = None  # what is done with the loaded object (a call, a save)
+    where: Callable[[Path], Path] | None = None  # the folder to load, when not the case's folder itself
+    env: dict[str, str] | None = None  # environment variables set while the case runs
 
 
 def _write(name: str, content: str | bytes) -> Callable[[Path], None]:
@@ -300,6 +303,304 @@ def _nothing(folder: Path) -> None:
     del folder
 
 
+def _grey_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (64, 48), 77).save(buffer, format="PNG", compress_level=0)
+    return buffer.getvalue()
+
+
+def _save_over_a_folder(config: Any, folder: Path) -> Any:
+    _replace_with_directory("config.json")(folder)
+    return _save_keeping_the_previous(save_into_folder)(config, folder)
+
+
+def _fresh_bert(config: Any) -> Any:
+    from autoload import AutoModel
+
+    return AutoModel.from_config(config)
+
+
+HUB_SNAPSHOT = "models--org--model/snapshots/0123456789abcdef0123456789abcdef01234567"
+
+
+def _hub_cache_layout(folder: Path) -> None:
+    """The Hub cache's real layout inside ``folder``: snapshot entries are relative links into the repo's blob store."""
+    repo = folder / "models--org--model"
+    blobs = repo / "blobs"
+    snapshot = folder / HUB_SNAPSHOT
+    blobs.mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    for index, path in enumerate(sorted(p for p in folder.iterdir() if p.is_file())):
+        blob = blobs / f"{index:040x}"
+        shutil.move(str(path), blob)
+        (snapshot / path.name).symlink_to(os.path.relpath(blob, snapshot))
+
+
+def _snapshot(folder: Path) -> Path:
+    return folder / HUB_SNAPSHOT
+
+
+def _link_outside(name: str, content: str | bytes | None = None) -> Callable[[Path], None]:
+    """Replace ``name`` by a symlink to a file outside the folder (holding ``content``, else the original bytes)."""
+
+    def build(folder: Path) -> None:
+        outside = folder.parent / f"{folder.name}-elsewhere"
+        outside.mkdir(exist_ok=True)
+        target = outside / name
+        if content is None:
+            shutil.move(str(folder / name), target)
+        else:
+            target.write_bytes(content.encode() if isinstance(content, str) else content)
+            (folder / name).unlink(missing_ok=True)
+        (folder / name).symlink_to(target)
+
+    return build
+
+
+def _link_inside(name: str) -> Callable[[Path], None]:
+    """Move ``name`` into a subfolder of the checkpoint and leave a relative link in its place."""
+
+    def build(folder: Path) -> None:
+        (folder / "store").mkdir()
+        shutil.move(str(folder / name), folder / "store" / name)
+        (folder / name).symlink_to(Path("store") / name)
+
+    return build
+
+
+def _raw_json_field(name: str, field: str, raw: str) -> Callable[[Path], None]:
+    """Set ``field`` to a literal JSON token (NaN, Infinity, a 5000-digit number) that json.dumps would not write."""
+
+    def build(folder: Path) -> None:
+        data = json.loads((folder / name).read_text())
+        data[field] = "@@RAW@@"
+        (folder / name).write_text(json.dumps(data).replace('"@@RAW@@"', raw))
+
+    return build
+
+
+def _tokenizer_regex(pattern: str, place: str = "pre_tokenizer") -> Callable[[Path], None]:
+    """Give tokenizer.json a Split pre-tokenizer (or a Replace normalizer) with ``pattern``."""
+
+    def build(folder: Path) -> None:
+        data = json.loads((folder / "tokenizer.json").read_text())
+        if place == "pre_tokenizer":
+            data["pre_tokenizer"] = {
+                "type": "Sequence",
+                "pretokenizers": [
+                    {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+                    {"type": "BertPreTokenizer"},
+                ],
+            }
+        else:
+            data["normalizer"] = {"type": "Replace", "pattern": {"Regex": pattern}, "content": " "}
+        (folder / "tokenizer.json").write_text(json.dumps(data))
+
+    return build
+
+
+def _weights_from(base: str) -> Callable[[Path], None]:
+    """Put the weights of another architecture's checkpoint (a sibling base folder) under this config."""
+
+    def build(folder: Path) -> None:
+        source = folder.parent.parent / "bases" / base / "model.safetensors"
+        shutil.copy(source, folder / "model.safetensors")
+
+    return build
+
+
+def _replace_with_directory(name: str) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        (folder / name).unlink()
+        (folder / name).mkdir()
+        (folder / name / "keep").write_text("a folder where a file of the checkpoint belongs")
+
+    return build
+
+
+def _png_bytes(size: tuple[int, int] = (64, 48), fmt: str = "PNG") -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = (np.arange(size[0] * size[1] * 3) % 251).astype("uint8").reshape(size[1], size[0], 3)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def _image_file(name: str, fmt: str, keep: float = 1.0, size: tuple[int, int] = (64, 48)) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        blob = _png_bytes(size, fmt)
+        (folder / name).write_bytes(blob[: int(len(blob) * keep)])
+
+    return build
+
+
+# -- what the cases do with what they loaded -------------------------------------------------------------
+
+
+def call_on_image_file(processor: Any, folder: Path) -> Any:
+    from PIL import Image
+
+    return processor(Image.open(folder / "image.bin"), return_tensors="np")
+
+
+def call_on_a_small_image(processor: Any, folder: Path) -> Any:
+    import numpy as np
+
+    return processor(np.full((16, 16, 3), 128, dtype=np.uint8), return_tensors="np")
+
+
+def call_on_a_thin_image(processor: Any, folder: Path) -> Any:
+    from PIL import Image
+
+    return processor(Image.new("RGB", (100_000, 2)), return_tensors="np")
+
+
+def call_on_a_tall_thin_array(processor: Any, folder: Path) -> Any:
+    import numpy as np
+
+    return processor(np.zeros((100_000, 1, 3), dtype=np.uint8), return_tensors="np")
+
+
+def call_with_huge_size(processor: Any, folder: Path) -> Any:
+    import numpy as np
+
+    return processor(np.zeros((8, 8, 3), dtype=np.uint8), size={"height": 100_000, "width": 100_000})
+
+
+def _audio_call(samples: Any, **options: Any) -> Callable[[Any, Path], Any]:
+    def call(extractor: Any, folder: Path) -> Any:
+        import numpy as np
+
+        waveform = samples() if callable(samples) else np.asarray(samples, dtype=np.float32)
+        return extractor(waveform, sampling_rate=16000, **options)
+
+    return call
+
+
+def _named(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    function.__name__ = name
+    return function
+
+
+def _with_nan() -> Any:
+    import numpy as np
+
+    wave = np.sin(np.arange(4000, dtype=np.float32) / 10)
+    wave[1234] = np.nan
+    return wave
+
+
+def _with_inf() -> Any:
+    import numpy as np
+
+    wave = np.sin(np.arange(4000, dtype=np.float32) / 10)
+    wave[7] = np.inf
+    return wave
+
+
+def _batch_with_empty() -> Any:
+    import numpy as np
+
+    return [np.ones(800, dtype=np.float32), np.zeros(0, dtype=np.float32)]
+
+
+def _complex_wave() -> Any:
+    import numpy as np
+
+    return np.exp(1j * np.arange(1000) / 10)
+
+
+def _float64_overflow() -> Any:
+    import numpy as np
+
+    wave = np.zeros(1000, dtype=np.float64)
+    wave[3] = 1e300
+    return wave
+
+
+def _model_forward(**inputs: Any) -> Callable[[Any, Path], Any]:
+    def call(model: Any, folder: Path) -> Any:
+        import torch
+
+        tensors = {name: torch.tensor(value) for name, value in inputs.items()}
+        with torch.no_grad():
+            return model(**tensors)
+
+    return call
+
+
+def _audio_forward(samples: int) -> Callable[[Any, Path], Any]:
+    def call(model: Any, folder: Path) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return model(torch.zeros(1, samples))
+
+    return call
+
+
+def _tokenize(text: str) -> Callable[[Any, Path], Any]:
+    def call(tokenizer: Any, folder: Path) -> Any:
+        return tokenizer(text)
+
+    return call
+
+
+def _file_digests(folder: Path) -> dict[str, bytes]:
+    import hashlib
+
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).digest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _save_keeping_the_previous(save: Callable[[Any, Path], Any], file_size_limit: int | None = None):
+    """Save into the case's folder (under a file-size limit: a real EFBIG); the old files must survive byte for byte."""
+
+    def then(loaded: Any, folder: Path) -> Any:
+        before = _file_digests(folder)
+        old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+        old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the process
+        try:
+            if file_size_limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, old_limit[1]))
+            return save(loaded, folder)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+            signal.signal(signal.SIGXFSZ, old_handler)
+            after = _file_digests(folder)
+            if after != before:
+                changed = sorted(set(before) ^ set(after) | {k for k in before if before[k] != after.get(k)})
+                raise AssertionError(f"the failed save changed the folder: {changed}")
+
+    then.__name__ = f"{save.__name__}_keeping_the_previous" + (
+        f"_under_{file_size_limit}_byte_files" if file_size_limit else ""
+    )
+    return then
+
+
+def save_into_folder(thing: Any, folder: Path) -> Any:
+    return thing.save_pretrained(folder)
+
+
+def save_sharded_into_folder(model: Any, folder: Path) -> Any:
+    return model.save_pretrained(folder, max_shard_size=20_000)
+
+
+def save_under_a_file(thing: Any, folder: Path) -> Any:
+    return thing.save_pretrained(folder / "config.json" / "export")
+
+
 BERT_CONFIG = "config.json"
 
 # fmt: off
@@ -421,7 +722,7 @@ CASES: list[Case] = [
     Case("st-fifo", "safetensors", "model.safetensors that is a FIFO (reading would block forever)", "bert",
          _weights_as_fifo, "AutoModel", "CheckpointError", "has no weights"),
     Case("st-symlinked-blobs", "safetensors", "every file a symlink into a blob folder outside (Hub cache layout)",
-         "bert", _shards_as_symlinks, "AutoModel", None, check=lambda model: model.num_parameters() > 0),
+         "bert", _hub_cache_layout, "AutoModel", None, where=_snapshot, check=lambda model: model.num_parameters() > 0),
     Case("st-symlink-dev-zero", "safetensors", "model.safetensors a symlink to /dev/zero", "bert",
          _symlink("model.safetensors", "/dev/zero"), "AutoModel", "CheckpointError", "has no weights"),
     Case("st-deep-header", "safetensors", "a header nested 100000 levels deep", "bert",
@@ -454,7 +755,8 @@ CASES: list[Case] = [
          _write("model.safetensors.index.json", "[" * 100_000 + "]" * 100_000), "AutoModel", "CheckpointError",
          "is not valid JSON"),
     Case("index-symlinked-shards", "index", "shards and index as symlinks into a blob folder (Hub cache layout)",
-         "sharded", _shards_as_symlinks, "AutoModel", None, check=lambda model: model.num_parameters() > 0),
+         "sharded", _hub_cache_layout, "AutoModel", None, where=_snapshot,
+         check=lambda model: model.num_parameters() > 0),
     # -- pickles -----------------------------------------------------------------------
     Case("pickle-code-default", "pickle", "pytorch_model.bin whose unpickling runs os.system, default options",
          "bert", _malicious_pickle("zip"), "AutoModel", "UnsafeCheckpointError", "has only pickled weights"),
@@ -525,6 +827,255 @@ CASES: list[Case] = [
     Case("audio-config-list", "feature-extractor", "preprocessor_config.json holding a list", "wav2vec2",
          _write("preprocessor_config.json", "[16000]"), "AutoFeatureExtractor", "ConfigError",
          "must hold a JSON object"),
+    # == round two (issue 14) ===========================================================
+    # -- configs: values JSON (as Python reads it) accepts but nothing can use -------------
+    Case("config-nan-float", "config", "layer_norm_eps of NaN", "bert",
+         _raw_json_field(BERT_CONFIG, "layer_norm_eps", "NaN"), "AutoConfig", "ConfigError",
+         "field 'layer_norm_eps' is nan, but it must be a finite number"),
+    Case("config-infinity-float", "config", "hidden_dropout_prob of Infinity", "bert",
+         _raw_json_field(BERT_CONFIG, "hidden_dropout_prob", "Infinity"), "AutoConfig", "ConfigError",
+         "field 'hidden_dropout_prob' is inf, but it must be a finite number"),
+    Case("config-negative-infinity", "config", "initializer_range of -Infinity, through AutoModel", "bert",
+         _raw_json_field(BERT_CONFIG, "initializer_range", "-Infinity"), "AutoModel", "ConfigError",
+         "field 'initializer_range' is -inf"),
+    Case("config-float-overflow", "config", "attention_probs_dropout_prob of 1e400 (parses as infinity)", "bert",
+         _raw_json_field(BERT_CONFIG, "attention_probs_dropout_prob", "1e400"), "AutoConfig", "ConfigError",
+         "must be a finite number"),
+    Case("config-nan-optional-float", "config", "classifier_dropout (default None) of NaN", "bert",
+         _raw_json_field(BERT_CONFIG, "classifier_dropout", "NaN"), "AutoConfig", "ConfigError",
+         "field 'classifier_dropout' is nan"),
+    Case("config-nan-for-int", "config", "hidden_size of NaN", "bert",
+         _raw_json_field(BERT_CONFIG, "hidden_size", "NaN"), "AutoConfig", "ConfigError",
+         "field 'hidden_size' must be int"),
+    Case("config-int-past-digit-limit", "config", "hidden_size with 5000 digits (beyond Python's int parsing limit)",
+         "bert", _raw_json_field(BERT_CONFIG, "hidden_size", "9" * 5000), "AutoConfig", "ConfigError",
+         "holds a value Python cannot read"),
+    Case("config-int-past-digit-limit-unknown-field", "config", "an unknown field with a 10000-digit integer", "bert",
+         _raw_json_field(BERT_CONFIG, "some_counter", "1" * 10000), "AutoModel", "ConfigError",
+         "Exceeds the limit"),
+    Case("config-hidden-size-10-30", "config", "hidden_size of 10**30 (parses, no tensor can have it)", "bert",
+         _edit_json(BERT_CONFIG, hidden_size=10**30), "AutoModel", "ConfigError", "could not be built from its config"),
+    Case("config-num-labels-huge", "config", "num_labels of 10**9 without id2label (a label table of 10**9 entries)",
+         "bert", _edit_json(BERT_CONFIG, id2label=_DELETE, label2id=_DELETE, num_labels=10**9), "AutoConfig",
+         "ConfigError", "more than the 100000 labels a config may ask for by count"),
+    Case("config-num-labels-negative", "config", "num_labels of -3 (silently no labels before)", "bert",
+         _edit_json(BERT_CONFIG, id2label=_DELETE, label2id=_DELETE, num_labels=-3), "AutoConfig", "ConfigError",
+         "num_labels must not be negative, but is -3"),
+    Case("config-num-labels-fraction", "config", "num_labels of 2.5 (silently 2 before)", "bert",
+         _edit_json(BERT_CONFIG, id2label=_DELETE, label2id=_DELETE, num_labels=2.5), "AutoConfig", "ConfigError",
+         "num_labels must be a whole number of classes, not 2.5"),
+    Case("config-num-labels-bool", "config", "num_labels of true (silently 1 before)", "bert",
+         _edit_json(BERT_CONFIG, id2label=_DELETE, label2id=_DELETE, num_labels=True), "AutoConfig", "ConfigError",
+         "num_labels must be a whole number of classes, not True"),
+    Case("config-positions-10-8", "config",
+         "max_position_embeddings of 10**8: a 12 GiB table and an 800 MB buffer, refused before allocation", "bert",
+         _edit_json(BERT_CONFIG, max_position_embeddings=10**8), "AutoModel", "ConfigError",
+         "building it would allocate"),
+    Case("config-positions-3-10-7", "config",
+         "max_position_embeddings of 3*10**7 (fits the address space; refused by the construction budget)", "bert",
+         _edit_json(BERT_CONFIG, max_position_embeddings=3 * 10**7), "AutoModel", "ConfigError",
+         "while the whole checkpoint holds"),
+    Case("config-type-vocab-10-8", "config", "type_vocab_size of 10**8", "bert",
+         _edit_json(BERT_CONFIG, type_vocab_size=10**8), "AutoModel", "ConfigError", "building it would allocate"),
+    Case("config-intermediate-10-8", "config", "intermediate_size of 10**8", "bert",
+         _edit_json(BERT_CONFIG, intermediate_size=10**8), "AutoModel", "ConfigError", "building it would allocate"),
+    Case("config-hidden-2-24", "config", "hidden_size of 2**24 with 4 heads", "bert",
+         _edit_json(BERT_CONFIG, hidden_size=2**24), "AutoModel", "ConfigError", "building it would allocate"),
+    Case("config-list-entry-not-int", "config", "a wav2vec2 conv_kernel list holding a string", "wav2vec2-model",
+         _edit_json(BERT_CONFIG, conv_kernel=[10, "3", 3, 3, 3, 2, 2]), "AutoConfig", "ConfigError",
+         "field 'conv_kernel' must be a list of ints, but entry 1 is '3'"),
+    Case("config-list-entry-float", "config", "a wav2vec2 conv_stride list holding 2.5", "wav2vec2-model",
+         _edit_json(BERT_CONFIG, conv_stride=[5, 2.5, 2, 2, 2, 2, 2]), "AutoModel", "ConfigError",
+         "field 'conv_stride' must be a list of ints, but entry 1 is 2.5"),
+    # -- weights of another architecture under a config ---------------------------------
+    Case("arch-vit-weights-under-bert", "weights-mismatch", "a BERT config over a ViT checkpoint's weights", "bert",
+         _weights_from("vit-model"), "AutoModel", "CheckpointError", "almost none of the checkpoint's tensors match"),
+    Case("arch-wav2vec2-weights-under-bert", "weights-mismatch", "a BERT config over a wav2vec2 checkpoint's weights",
+         "bert", _weights_from("wav2vec2-model"), "AutoModel", "CheckpointError", "ignore_architecture_mismatch=True"),
+    Case("arch-bert-weights-under-vit", "weights-mismatch", "a ViT config over BERT's weights", "vit-model",
+         _weights_from("bert"), "AutoModel", "CheckpointError", "almost none of the checkpoint's tensors match"),
+    Case("arch-opt-out", "weights-mismatch",
+         "the same with ignore_architecture_mismatch=True: loads (with a warning), every weight fresh", "bert",
+         _weights_from("vit-model"), "AutoModel+ignore-architecture", None,
+         check=lambda model: type(model).__name__ == "BertModel"),
+    # -- symlinks ----------------------------------------------------------------------
+    Case("symlink-hub-snapshot", "symlink", "a real Hub cache snapshot (links into the repo's blob store): loads",
+         "bert", _hub_cache_layout, "AutoModel", None, where=_snapshot,
+         check=lambda model: model.num_parameters() > 0),
+    Case("symlink-hub-snapshot-tokenizer", "symlink", "the tokenizer of a Hub cache snapshot: loads", "bert",
+         _hub_cache_layout, "AutoTokenizer", None, where=_snapshot, check=lambda tokenizer: len(tokenizer) == 10),
+    Case("symlink-config-outside", "symlink", "config.json a link to a file outside the folder", "bert",
+         _link_outside(BERT_CONFIG), "AutoConfig", "FileResolutionError", "outside the checkpoint folder"),
+    Case("symlink-weights-outside", "symlink", "model.safetensors a link to a file outside the folder", "bert",
+         _link_outside("model.safetensors"), "AutoModel", "FileResolutionError", "cp -L"),
+    Case("symlink-vocab-to-private-file", "symlink",
+         "vocab.txt a link to a private file outside (read as a vocabulary before)", "bert",
+         lambda f: ((f / "tokenizer.json").unlink(), _link_outside("vocab.txt", "secret\nkey\nmaterial\n")(f)),
+         "AutoTokenizer", "FileResolutionError", "outside the checkpoint folder"),
+    Case("symlink-inside-folder", "symlink", "model.safetensors a link to a file in a subfolder of the checkpoint",
+         "bert", _link_inside("model.safetensors"), "AutoModel", None, check=lambda model: model.num_parameters() > 0),
+    Case("symlink-relative-escape", "symlink", "config.json a relative link ../x/config.json", "bert",
+         lambda f: (_link_outside(BERT_CONFIG)(f), (f / BERT_CONFIG).unlink(),
+                    (f / BERT_CONFIG).symlink_to(Path("..") / f"{f.name}-elsewhere" / BERT_CONFIG)),
+         "AutoConfig", "FileResolutionError", "outside the checkpoint folder"),
+    Case("symlink-chain-escape", "symlink", "a link to a link inside the folder that leads outside", "bert",
+         lambda f: (_link_outside(BERT_CONFIG)(f), (f / BERT_CONFIG).rename(f / "hop.json"),
+                    (f / BERT_CONFIG).symlink_to("hop.json")),
+         "AutoConfig", "FileResolutionError", "outside the checkpoint folder"),
+    Case("symlink-sibling-blob-folder", "symlink", "every file a link into a sibling folder that is no Hub cache",
+         "bert", _shards_as_symlinks, "AutoModel", "FileResolutionError", "Hub cache's blob store"),
+    Case("symlink-outside-opt-out", "symlink", "the same with AUTOLOAD_ALLOW_EXTERNAL_SYMLINKS=1: loads", "bert",
+         _shards_as_symlinks, "AutoModel", None, env={"AUTOLOAD_ALLOW_EXTERNAL_SYMLINKS": "1"},
+         check=lambda model: model.num_parameters() > 0),
+    Case("symlink-shard-outside", "symlink", "one shard of a sharded checkpoint a link outside", "sharded",
+         _link_outside("model-00002-of-00005.safetensors"), "AutoModel", "CheckpointError",
+         "which cannot be used"),
+    # -- tokenizers --------------------------------------------------------------------
+    Case("tokenizer-regex-nested-plus", "tokenizer", "a Split pre-tokenizer with (a+)+$ (exponential backtracking)",
+         "bert", _tokenizer_regex("(a+)+$"), "AutoTokenizer", "CheckpointError", "backtracks catastrophically"),
+    Case("tokenizer-regex-nested-star", "tokenizer", "a Split pre-tokenizer with (\\w+\\s?)*$", "bert",
+         _tokenizer_regex("(\\w+\\s?)*$"), "AutoTokenizer", "CheckpointError",
+         "repeats a group that itself repeats without bound"),
+    Case("tokenizer-regex-normalizer", "tokenizer", "a Replace normalizer with (x+x+)+y", "bert",
+         _tokenizer_regex("(x+x+)+y", "normalizer"), "AutoTokenizer", "CheckpointError", "backtracks catastrophically"),
+    Case("tokenizer-regex-safe", "tokenizer", "a Split pre-tokenizer with GPT-2's pattern: loads and tokenizes",
+         "bert", _tokenizer_regex("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"),
+         "AutoTokenizer", None, then=_named("tokenize_hello_world", _tokenize("hello world")),
+         check=lambda encoding: len(encoding["input_ids"]) >= 4),
+    Case("tokenizer-regex-invalid", "tokenizer", "a Split pattern that is not a regular expression", "bert",
+         _tokenizer_regex("(unclosed"), "AutoTokenizer", "CheckpointError", "is not a valid tokenizer.json"),
+    Case("model-token-id-past-vocab", "model-input", "input_ids holding 500 for a 99-token model", "bert", _nothing,
+         "AutoModel", "ModelInputError",
+         "Token id 500 is outside the vocabulary of BertModel: its vocabulary size is 99",
+         then=_named("forward_with_id_500", _model_forward(input_ids=[[2, 500, 3]]))),
+    Case("model-token-id-negative", "model-input", "input_ids holding -1", "bert", _nothing, "AutoModel",
+         "ModelInputError", "Token id -1 is outside the vocabulary",
+         then=_named("forward_with_id_minus_1", _model_forward(input_ids=[[2, -1, 3]]))),
+    Case("model-token-type-id-past-table", "model-input", "token_type_ids holding 7 for a table of 2", "bert",
+         _nothing, "AutoModel", "ModelInputError",
+         "Index 7 is outside the embedding 'embeddings.token_type_embeddings'",
+         then=_named("forward_with_token_type_7", _model_forward(input_ids=[[2, 5, 3]], token_type_ids=[[0, 7, 0]]))),
+    # -- images ------------------------------------------------------------------------
+    Case("image-config-size-10-5", "image-processor", "size of 100000 x 100000 (40 GB as float32) in the config",
+         "vit", _edit_json("preprocessor_config.json", size={"height": 100_000, "width": 100_000}),
+         "AutoImageProcessor", "ProcessingError", "Cannot resize to 100000x100000",
+         then=call_on_a_small_image),
+    Case("image-config-size-pil", "image-processor", "the same size, given a PIL image (PIL's own resize path)",
+         "vit", lambda f: (_edit_json("preprocessor_config.json", size={"height": 100_000, "width": 100_000})(f),
+                           _image_file("image.bin", "PNG")(f)),
+         "AutoImageProcessor", "ProcessingError", "more than the 89478485 an image may have here",
+         then=call_on_image_file),
+    Case("image-shortest-edge-aspect", "image-processor",
+         "shortest_edge 224 with an image of 100000 x 2 (the long side would be 11 million)", "vit",
+         _edit_json("preprocessor_config.json", size={"shortest_edge": 224}, do_center_crop=False),
+         "AutoImageProcessor", "ProcessingError", "image's aspect ratio", then=call_on_a_thin_image),
+    Case("image-shortest-edge-aspect-array", "image-processor", "the same with a numpy array of 100000 x 1",
+         "vit", _edit_json("preprocessor_config.json", size={"shortest_edge": 224}, do_center_crop=False),
+         "AutoImageProcessor", "ProcessingError", "Cannot resize to", then=call_on_a_tall_thin_array),
+    Case("image-crop-huge", "image-processor", "crop_size of 100000 x 100000 (padding first would need 40 GB)",
+         "vit", _edit_json("preprocessor_config.json", do_center_crop=True, crop_size={"height": 100_000,
+                                                                                      "width": 100_000}),
+         "AutoImageProcessor", "ProcessingError", "Cannot center-crop (padding first)", then=call_on_a_small_image),
+    Case("image-call-size-override", "image-processor", "a size of 100000 x 100000 passed to the call", "vit",
+         _nothing, "AutoImageProcessor", "ProcessingError", "Cannot resize to 100000x100000",
+         then=call_with_huge_size),
+    Case("image-truncated-png", "image-processor", "a PNG file cut in half", "vit",
+         _image_file("image.bin", "PNG", keep=0.5), "AutoImageProcessor", "ProcessingError",
+         "The image file is truncated or corrupt", then=call_on_image_file),
+    Case("image-truncated-jpeg", "image-processor", "a JPEG file cut in half", "vit",
+         _image_file("image.bin", "JPEG", keep=0.5), "AutoImageProcessor", "ProcessingError", "Cannot decode image 0",
+         then=call_on_image_file),
+    Case("image-truncated-png-no-resize", "image-processor", "a truncated PNG with do_resize false", "vit",
+         lambda f: (_edit_json("preprocessor_config.json", do_resize=False)(f),
+                    _image_file("image.bin", "PNG", keep=0.6)(f)),
+         "AutoImageProcessor", "ProcessingError", "truncated", then=call_on_image_file),
+    Case("image-truncated-png-grey", "image-processor", "a truncated greyscale PNG (converted to RGB)", "vit",
+         lambda f: (f / "image.bin").write_bytes(_grey_png()[: len(_grey_png()) // 2]),
+         "AutoImageProcessor", "ProcessingError", "truncated", then=call_on_image_file),
+    Case("image-intact-png", "image-processor", "the intact PNG: processes", "vit", _image_file("image.bin", "PNG"),
+         "AutoImageProcessor", None, then=call_on_image_file,
+         check=lambda batch: tuple(batch["pixel_values"].shape) == (1, 3, 8, 8)),
+    Case("image-nan-mean", "image-processor", "image_mean holding NaN", "vit",
+         _raw_json_field("preprocessor_config.json", "image_mean", "[0.5, NaN, 0.5]"), "AutoImageProcessor",
+         "ConfigError", "image_mean"),
+    Case("image-infinite-rescale", "image-processor", "rescale_factor of Infinity", "vit",
+         _raw_json_field("preprocessor_config.json", "rescale_factor", "Infinity"), "AutoImageProcessor",
+         "ConfigError", "rescale_factor"),
+    Case("image-config-digit-limit", "image-processor", "a size with 5000 digits", "vit",
+         _raw_json_field("preprocessor_config.json", "size", '{"height": ' + "9" * 5000 + ', "width": 8}'),
+         "AutoImageProcessor", "ConfigError", "Exceeds the limit"),
+    # -- audio -------------------------------------------------------------------------
+    Case("audio-nan-sample", "feature-extractor", "a waveform with a NaN sample", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "holds a non-finite sample (nan at sample 1234)",
+         then=_named("extract_nan", _audio_call(_with_nan))),
+    Case("audio-inf-sample", "feature-extractor", "a waveform with an infinite sample", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "holds a non-finite sample (inf at sample 7)",
+         then=_named("extract_inf", _audio_call(_with_inf))),
+    Case("audio-float64-overflow", "feature-extractor", "a float64 waveform with 1e300 (infinite as float32)",
+         "wav2vec2", _nothing, "AutoFeatureExtractor", "ProcessingError", "cannot be read as float32 samples",
+         then=_named("extract_overflow", _audio_call(_float64_overflow))),
+    Case("audio-empty-waveform", "feature-extractor", "a waveform of zero samples", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "Audio 0 is empty (0 samples)",
+         then=_named("extract_empty", _audio_call([]))),
+    Case("audio-empty-in-batch", "feature-extractor", "a batch whose second waveform is empty", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "Audio 1 is empty",
+         then=_named("extract_batch_with_empty", _audio_call(_batch_with_empty, padding=True))),
+    Case("audio-complex", "feature-extractor", "a complex-valued waveform (imaginary part dropped silently before)",
+         "wav2vec2", _nothing, "AutoFeatureExtractor", "ProcessingError", "holds complex numbers",
+         then=_named("extract_complex", _audio_call(_complex_wave))),
+    Case("audio-padding-value-nan", "feature-extractor", "padding_value of NaN in the config", "wav2vec2",
+         _raw_json_field("preprocessor_config.json", "padding_value", "NaN"), "AutoFeatureExtractor", "ConfigError",
+         "padding_value must be a finite number"),
+    Case("audio-padding-value-inf", "feature-extractor", "padding_value of -Infinity in the config", "wav2vec2",
+         _raw_json_field("preprocessor_config.json", "padding_value", "-Infinity"), "AutoFeatureExtractor",
+         "ConfigError", "padding_value must be a finite number"),
+    Case("audio-sampling-rate-nan", "feature-extractor", "sampling_rate of NaN", "wav2vec2",
+         _raw_json_field("preprocessor_config.json", "sampling_rate", "NaN"), "AutoFeatureExtractor", "ConfigError",
+         "sampling_rate must be a positive number"),
+    Case("audio-max-length-huge", "feature-extractor", "padding to max_length 10**10 (40 GB)", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "more than the 268435456 allowed for one batch",
+         then=_named("extract_max_length_1e10", _audio_call([0.1] * 100, padding="max_length", max_length=10**10))),
+    Case("audio-pad-multiple-huge", "feature-extractor", "pad_to_multiple_of 10**10", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "Check max_length and pad_to_multiple_of",
+         then=_named("extract_multiple_1e10", _audio_call([0.1] * 100, padding=True, pad_to_multiple_of=10**10))),
+    Case("audio-pad-multiple-zero", "feature-extractor", "pad_to_multiple_of 0 (a ZeroDivisionError before)",
+         "wav2vec2", _nothing, "AutoFeatureExtractor", "ProcessingError", "pad_to_multiple_of must be a positive",
+         then=_named("extract_multiple_0", _audio_call([0.1] * 100, padding=True, pad_to_multiple_of=0))),
+    Case("audio-max-length-negative", "feature-extractor",
+         "truncation to max_length -5 (silently dropped the last 5 samples before)", "wav2vec2", _nothing,
+         "AutoFeatureExtractor", "ProcessingError", "max_length must be a positive whole number of samples, not -5",
+         then=_named("extract_max_length_minus_5", _audio_call([0.1] * 100, truncation=True, max_length=-5))),
+    Case("audio-shorter-than-receptive-field", "model-input",
+         "3 samples into wav2vec2 (its conv stack needs 400)", "wav2vec2-model", _nothing, "AutoModel",
+         "ModelInputError", "shorter than the 400 samples", then=_named("forward_3_samples", _audio_forward(3))),
+    Case("audio-empty-into-model", "model-input", "0 samples into wav2vec2", "wav2vec2-model", _nothing, "AutoModel",
+         "ModelInputError", "receptive field", then=_named("forward_0_samples", _audio_forward(0))),
+    Case("audio-receptive-field-exact", "model-input", "exactly 400 samples into wav2vec2: one frame", "wav2vec2-model",
+         _nothing, "AutoModel", None, then=_named("forward_400_samples", _audio_forward(400)),
+         check=lambda output: output.last_hidden_state.shape[1] == 1),
+    # -- saving --------------------------------------------------------------------------
+    Case("save-model-file-size-limit", "save", "saving a model where files may not exceed 16 KiB (EFBIG)", "bert",
+         _nothing, "AutoModel", "SaveError", "File too large",
+         then=_save_keeping_the_previous(save_into_folder, 16 * 1024)),
+    Case("save-sharded-file-size-limit", "save", "saving 6 shards where files may not exceed 8 KiB", "sharded",
+         _nothing, "AutoModel", "SaveError", "caps the file size",
+         then=_save_keeping_the_previous(save_sharded_into_folder, 8 * 1024)),
+    Case("save-config-file-size-limit", "save", "saving a config where files may not exceed 100 bytes", "bert",
+         _nothing, "AutoConfig", "SaveError", "Could not save the file config.json",
+         then=_save_keeping_the_previous(save_into_folder, 100)),
+    Case("save-tokenizer-file-size-limit", "save", "saving a tokenizer where files may not exceed 100 bytes", "bert",
+         _nothing, "AutoTokenizer", "SaveError", "File too large",
+         then=_save_keeping_the_previous(save_into_folder, 100)),
+    Case("save-weights-path-is-a-folder", "save", "saving where model.safetensors is a folder", "bert",
+         _replace_with_directory("model.safetensors"), "AutoConfig", "SaveError", "A folder stands where a file",
+         then=_named("save_a_fresh_model", lambda config, folder: _save_keeping_the_previous(save_into_folder)(
+             _fresh_bert(config), folder))),
+    Case("save-config-path-is-a-folder", "save", "saving a config where config.json is a folder", "bert",
+         _nothing, "AutoConfig", "SaveError", "Is a directory",
+         then=_named("save_config_over_a_folder", _save_over_a_folder)),
+    Case("save-under-a-file", "save", "saving into <checkpoint>/config.json/export (a file in the path)", "bert",
+         _nothing, "AutoModel", "SaveError", "export",
+         then=_save_keeping_the_previous(save_under_a_file)),
 ]
 
 #: Harness self-checks: prove the guards catch what they exist for (not part of the corpus figures).
@@ -538,8 +1089,9 @@ CANARIES: list[Case] = [
 
 
 def manifest() -> list[dict[str, Any]]:
-    return [
-        {
+    rows = []
+    for case in CASES:
+        row = {
             "id": case.id,
             "category": case.category,
             "description": case.description,
@@ -548,8 +1100,12 @@ def manifest() -> list[dict[str, Any]]:
             "expected_error": case.error,
             "message_fragment": case.fragment,
         }
-        for case in CASES
-    ]
+        if case.then is not None:
+            row["then"] = case.then.__name__
+        if case.env:
+            row["environment"] = dict(case.env)
+        rows.append(row)
+    return rows
 
 
 # -- the worker ----------------------------------------------------------------------------
@@ -566,6 +1122,8 @@ def _load(kind: str, folder: Path) -> Any:
         return autoload.AutoModel.from_pretrained(folder)
     if kind == "AutoModel+trust":
         return autoload.AutoModel.from_pretrained(folder, trust_remote_code=True)
+    if kind == "AutoModel+ignore-architecture":
+        return autoload.AutoModel.from_pretrained(folder, ignore_architecture_mismatch=True)
     if kind == "AutoModel+pickle":
         return autoload.AutoModel.from_pretrained(folder, use_safetensors=False, allow_pickle=True)
     if kind == "AutoTokenizer":
@@ -631,15 +1189,30 @@ def _build_bases(root: Path) -> dict[str, Path]:
             }
         )
     )
+    from autoload.testing.tiny import save_tiny_checkpoint
+
+    vit_model = save_tiny_checkpoint(root / "vit-model", "vit", image_size=8, patch_size=4)
+    wav_model = save_tiny_checkpoint(root / "wav2vec2-model", "wav2vec2", conv_dim=[8] * 7, num_conv_pos_embeddings=4)
+    shutil.copy(wav / "preprocessor_config.json", wav_model / "preprocessor_config.json")
     empty = root / "empty"
     empty.mkdir()
-    bases = {"bert": bert, "sharded": sharded, "vit": vit, "wav2vec2": wav, "empty": empty}
+    bases = {
+        "bert": bert,
+        "sharded": sharded,
+        "vit": vit,
+        "wav2vec2": wav,
+        "vit-model": vit_model,
+        "wav2vec2-model": wav_model,
+        "empty": empty,
+    }
     # Warm up every entry point once, so a case's memory figure is its own and not an import's.
     _load("AutoModel", bert)
     _load("AutoModel", sharded)
     _load("AutoTokenizer", bert)
     _load("AutoImageProcessor", vit)
     _load("AutoFeatureExtractor", wav)
+    _load("AutoModel", vit_model)
+    _load("AutoModel", wav_model)
     return bases
 
 
@@ -649,11 +1222,16 @@ def _run_one(case: Case, bases: dict[str, Path], work: Path) -> dict[str, Any]:
     folder = work / case.id
     shutil.copytree(bases[case.base], folder, symlinks=True)
     case.build(folder)
+    target = case.where(folder) if case.where is not None else folder
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     result: dict[str, Any] = {"id": case.id}
+    saved_env = {name: os.environ.get(name) for name in case.env or {}}
+    os.environ.update(case.env or {})
     try:
-        value = _load(case.load, folder)
+        value = _load(case.load, target)
+        if case.then is not None:
+            value = case.then(value, target)
     except BaseException as exc:  # everything is reported; the parent judges
         result.update(
             outcome="error",
@@ -667,6 +1245,12 @@ def _run_one(case: Case, bases: dict[str, Path], work: Path) -> dict[str, Any]:
         result.update(outcome="ok", value=f"{type(value).__module__}.{type(value).__name__}")
         if case.check is not None:
             result["check_passed"] = bool(case.check(value))
+    finally:
+        for name, previous in saved_env.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
     result["seconds"] = round(time.perf_counter() - started, 4)
     result["rss_growth_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     sentinels = sorted(p.name for p in work.glob("*.pwned"))

@@ -135,7 +135,7 @@ class NewModel(NewModelPreTrainedModel):
 
 
 class NewModelForSequenceClassification(NewModelPreTrainedModel):
-    """The encoder with a classifier over the first token's hidden state (``num_labels == 1``: regression)."""
+    """The encoder with a classifier over the first token's state (``num_labels == 1``: regression)."""
 
     def __init__(self, config: NewModelConfig) -> None:
         super().__init__(config)
