@@ -54,7 +54,6 @@ _FACTORIES = frozenset(
         _aten.new_full,
     }
 )
-_META = torch.device("meta")
 
 #: The construction budget: this many times the checkpoint's bytes, plus the slack.
 BUDGET_PER_CHECKPOINT_BYTE = 2
@@ -92,12 +91,12 @@ class _AllocationBudget(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         if func.overloadpacket in _FACTORIES and not _targets_meta(args, kwargs):
-            shape_only = _on_meta(func, args, kwargs)  # raises what the real call would for impossible sizes
-            needed = shape_only.numel() * shape_only.element_size()
+            shape, dtype = _planned(func, args, kwargs)
+            needed = math.prod(shape) * dtype.itemsize
             if self.spent + needed > self.limit:
                 raise ConfigError(
                     f"{self.owner} could not be built from its config: building it would allocate "
-                    f"{_size(self.spent + needed)} (a tensor of shape {list(shape_only.shape)}, {shape_only.dtype}), "
+                    f"{_size(self.spent + needed)} (a tensor of shape {list(shape)}, {dtype}), "
                     f"while the whole checkpoint holds {_size(self.checkpoint_bytes)}. The config's sizes "
                     "(max_position_embeddings, vocab_size, intermediate_size, ...) are corrupt or hostile; check "
                     "config.json against the checkpoint it came with."
@@ -114,12 +113,38 @@ def _targets_meta(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return isinstance(first, torch.Tensor) and first.is_meta  # new_* follow their tensor's device
 
 
-def _on_meta(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
-    meta_kwargs = {**kwargs, "device": _META}
-    meta_kwargs.pop("pin_memory", None)
-    if args and isinstance(args[0], torch.Tensor):  # new_empty(self, size): a meta stand-in for self
-        args = (torch.empty(0, dtype=args[0].dtype, device=_META), *args[1:])
-    return func(*args, **meta_kwargs)
+def _planned(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[int], torch.dtype]:
+    """The shape and dtype a factory call will allocate, read from its arguments.
+
+    Computed by hand rather than by running the operator on the meta device:
+    torch's meta kernels for factories import sympy, half a second of every
+    cold load.  Sizes are clamped at zero; the real call raises for what is
+    impossible.
+    """
+    packet = func.overloadpacket
+    dtype = kwargs.get("dtype")
+    if packet is _aten.arange:
+        bounds = list(args[:3]) if len(args) > 1 else [0, args[0]]
+        start, end = bounds[0], bounds[1]
+        step = bounds[2] if len(bounds) > 2 else 1
+        count = math.ceil((float(end) - float(start)) / float(step)) if step else 0
+        integral = all(isinstance(value, int) for value in (start, end, step))
+        default = torch.int64 if integral else torch.get_default_dtype()
+        return [max(0, count)], dtype or default
+    if packet in (_aten.linspace, _aten.logspace):
+        return [max(0, int(args[2]))], dtype or torch.get_default_dtype()
+    if packet is _aten.eye:
+        rows = max(0, int(args[0]))
+        columns = max(0, int(args[1])) if len(args) > 1 else rows
+        return [rows, columns], dtype or torch.get_default_dtype()
+    if packet is _aten.randperm:
+        return [max(0, int(args[0]))], dtype or torch.int64
+    if packet is _aten.randint:
+        size = next(value for value in reversed(args) if isinstance(value, (list, tuple, torch.Size)))
+        return [max(0, int(n)) for n in size], dtype or torch.int64
+    if args and isinstance(args[0], torch.Tensor):  # new_*(self, size, ...): self gives the default dtype
+        return [max(0, int(n)) for n in args[1]], dtype or args[0].dtype
+    return [max(0, int(n)) for n in args[0]], dtype or torch.get_default_dtype()
 
 
 @contextlib.contextmanager

@@ -80,6 +80,7 @@ def test_sharded_outputs_and_greedy_ids_equal_one_process(tp_results, name):
         assert seen["sharded"], "nothing was split"
         assert seen["max_logit_diff"] < 1e-5
         assert seen["generated_equal"]
+        assert seen["static_cache_equal"]
 
 
 @pytest.mark.parametrize("name", ["llama", "gpt2"])

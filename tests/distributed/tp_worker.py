@@ -28,6 +28,13 @@ def check(folder: str, rank: int) -> dict[str, object]:
     generated = model.generate(
         reference["input_ids"], attention_mask=reference["attention_mask"], max_new_tokens=6, do_sample=False
     )
+    static = model.generate(
+        reference["input_ids"],
+        attention_mask=reference["attention_mask"],
+        max_new_tokens=6,
+        do_sample=False,
+        cache_implementation="static",
+    )
     saved = folder + "-gathered"
     model.save_pretrained(saved)
     dist.barrier()
@@ -36,6 +43,7 @@ def check(folder: str, rank: int) -> dict[str, object]:
         "local_bytes": local_bytes,
         "max_logit_diff": (logits - reference["logits"]).abs().max().item(),
         "generated_equal": torch.equal(generated, reference["generated"]),
+        "static_cache_equal": torch.equal(static, reference["generated"]),
         "saved_files": sorted(os.listdir(saved)) if rank == 0 else [],
     }
 

@@ -289,6 +289,7 @@ class GPT2PreTrainedModel(PreTrainedModel):
     base_model_prefix = "transformer"
     main_input_name = "input_ids"
     supports_gradient_checkpointing = True
+    _no_split_modules = ["GPT2Block"]  # device_map="auto" keeps a block on one device
     # Old checkpoints stored the causal mask as a buffer; it is computed now.
     _keys_to_ignore_on_load_unexpected = [r"attn\.bias$", r"crossattention\.bias$", r"attn\.masked_bias$"]
 

@@ -315,6 +315,7 @@ class T5PreTrainedModel(PreTrainedModel):
     config_class = T5Config
     base_model_prefix = "transformer"
     main_input_name = "input_ids"
+    _no_split_modules = ["T5Block"]  # device_map="auto" keeps a block on one device
 
     def _init_weights(self, module: nn.Module) -> None:
         """T5's initialisation: variances scaled by fan-in (``initializer_factor`` multiplies them all)."""
