@@ -394,7 +394,7 @@ class here only builds its modules and defines ``forward``.
 from __future__ import annotations
 
 ${typing_import}import torch
-from autoload.modeling import (
+${generation_import}from autoload.modeling import (
 ${output_imports})
 from torch import nn
 from torch.nn import functional as F
@@ -413,8 +413,8 @@ class ${Name}Embeddings(nn.Module):
         positions = torch.arange(config.max_position_embeddings).unsqueeze(0)
         self.register_buffer("position_ids", positions, persistent=False)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        positions = self.position_ids[:, : input_ids.shape[-1]]
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor | None = None) -> torch.Tensor:
+        positions = self.position_ids[:, : input_ids.shape[-1]] if position_ids is None else position_ids
         embeddings = self.word_embeddings(input_ids) + self.position_embeddings(positions)
         return self.dropout(self.layer_norm(embeddings))
 
@@ -489,8 +489,10 @@ class ${Base}(${Name}PreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         is_causal: bool | None = None,
+        position_ids: torch.Tensor | None = None,
     ) -> BaseModelOutput | tuple[torch.Tensor, ...]:
-        """``attention_mask``: 1 for tokens to attend to, 0 for padding; ``is_causal``: attend only leftwards."""
+        """``attention_mask``: 1 for tokens to attend to, 0 for padding; ``is_causal``: attend only leftwards;
+        ``position_ids``: each token's position (left-padded rows count from their first real token)."""
         output_hidden_states = (
             self.config.output_hidden_states if output_hidden_states is None else output_hidden_states
         )
@@ -503,7 +505,7 @@ class ${Base}(${Name}PreTrainedModel):
         if is_causal:
             causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).tril()
             mask = causal if mask is None else mask & causal
-        hidden_states = self.embeddings(input_ids)
+        hidden_states = self.embeddings(input_ids, position_ids)
         all_hidden_states = [hidden_states] if output_hidden_states else None
         for layer in self.layers:
             hidden_states = layer(hidden_states, mask)
@@ -518,7 +520,7 @@ class ${Base}(${Name}PreTrainedModel):
 
 _LM_HEAD = '''
 
-class ${Name}For${Kind}(${Name}PreTrainedModel):
+class ${Name}For${Kind}(${bases}):
     """${doc}"""
 
     _tied_weights_keys: ClassVar[dict[str, str]] = {"lm_head.weight": "${prefix}.embeddings.word_embeddings.weight"}
@@ -534,7 +536,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
 
     def set_output_embeddings(self, value: nn.Module) -> None:
         self.lm_head = value
-
+${extra_methods}
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -542,6 +544,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
         labels: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
+        position_ids: torch.Tensor | None = None,
     ) -> ${Output} | tuple[torch.Tensor, ...]:
         """``labels``: ${labels_doc}; -100 marks positions without a loss."""
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
@@ -551,6 +554,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
             output_hidden_states=output_hidden_states,
             return_dict=True,
             is_causal=${is_causal},
+            position_ids=position_ids,
         )
         logits = self.lm_head(encoded.last_hidden_state)
         loss = None
@@ -558,6 +562,15 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
 ${loss}
         output = ${Output}(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
         return output if return_dict else output.to_tuple()
+'''
+
+_NO_CACHE = '''
+    def supports_cache(self) -> bool:
+        """generate() re-reads the whole sequence at each step: this starter keeps no key/value cache.
+
+        A decoder worth generating with keeps one (see the GPT-2 plugin's attention and autoload.generation).
+        """
+        return False
 '''
 
 _MASKED_LOSS = """\
@@ -633,6 +646,8 @@ _HEADS: dict[str, _Head] = {
             "labels_doc": "the original token at each position",
             "is_causal": "False",
             "loss": _MASKED_LOSS,
+            "bases": "${Name}PreTrainedModel",
+            "extra_methods": "",
         },
     ),
     "causal-lm": _Head(
@@ -645,6 +660,8 @@ _HEADS: dict[str, _Head] = {
             "labels_doc": "usually ``input_ids`` itself (shifted inside)",
             "is_causal": "True",
             "loss": _CAUSAL_LOSS,
+            "bases": "${Name}PreTrainedModel, GenerationMixin",
+            "extra_methods": _NO_CACHE,
         },
     ),
     "sequence-classification": _Head(
@@ -679,6 +696,8 @@ def _render_modeling(tasks: Sequence[str], names: PluginNames) -> str:
     header = _MODELING_HEADER.replace("${output_imports}", "".join(f"    {name},\n" for name in outputs))
     tied = any(task in ("masked-lm", "causal-lm") for task in tasks)
     header = header.replace("${typing_import}", "from typing import ClassVar\n\n" if tied else "")
+    generation = "from autoload.generation import GenerationMixin\n" if "causal-lm" in tasks else ""
+    header = header.replace("${generation_import}", generation)
     parts = [header]
     for task in tasks:
         head = _HEADS[task]

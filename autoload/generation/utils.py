@@ -153,6 +153,10 @@ def _merge(defaults: list[Any], custom: list[Any] | None, kind: type) -> Any:
     return merged
 
 
+#: What the loop itself passes to forward each step, left out where a forward does not name it.
+_LOOP_INPUTS = ("use_cache", "past_key_values", "cache_position")
+
+
 class _Signature:
     """What a model's forward accepts, computed once per class."""
 
@@ -727,7 +731,10 @@ class _Run:
             if embeds is not None:
                 embeds = embeds[:, -cache_position.shape[0] :]
             self._fixed_inputs = {k: v for k, v in kwargs.items() if k not in _LOOP_KEYS}
-            self._takes_cache_position = self.signature.accepts("cache_position")
+            # The loop's own inputs that this forward does not take (a model without a cache may lack
+            # use_cache and past_key_values; a model without positions, cache_position) are left out.
+            takes_any = self.signature.var_kwargs
+            self._not_taken = [key for key in _LOOP_INPUTS if not (takes_any or self.signature.accepts(key))]
         if self.cache is None:
             # Without a cache every step feeds the whole sequence again.
             cache_position = torch.arange(0, input_ids.shape[1], device=input_ids.device)
@@ -742,8 +749,8 @@ class _Run:
         )
         if "use_cache" not in model_inputs:
             model_inputs["use_cache"] = self.cache is not None
-        if not self._takes_cache_position:
-            model_inputs.pop("cache_position", None)
+        for key in self._not_taken:
+            model_inputs.pop(key, None)
         model_inputs["return_dict"] = True
         outputs = self.model(**model_inputs)
         returned = outputs.get("cache")

@@ -7,7 +7,9 @@
 - :mod:`~autoload.modeling.layers.rotary`: :class:`RotaryEmbedding` with every scaling type;
 - :mod:`~autoload.modeling.layers.norms`: :class:`RMSNorm`, :class:`T5RMSNorm`;
 - :mod:`~autoload.modeling.layers.losses`: the task heads' losses;
-- :mod:`~autoload.modeling.layers.checkpointing`: :func:`run_layer` for gradient checkpointing.
+- :mod:`~autoload.modeling.layers.checkpointing`: :func:`run_layer` for gradient checkpointing;
+- :mod:`~autoload.modeling.layers.decoding`: a decoder forward's preamble (:func:`decoder_inputs`,
+  :func:`output_flags`) and the decoder heads' :func:`keep_logits` / :func:`last_token_logits`.
 
 Each is numerically what transformers computes, so plugins keep parity by construction.
 """
@@ -15,6 +17,17 @@ Each is numerically what transformers computes, so plugins keep parity by constr
 from autoload.modeling.layers.activations import ACT2FN, Activation, get_activation
 from autoload.modeling.layers.attention import attention, attention_implementation, repeat_kv
 from autoload.modeling.layers.checkpointing import run_layer, set_gradient_checkpointing
+from autoload.modeling.layers.decoding import (
+    DecoderInputs,
+    OutputFlags,
+    decoder_inputs,
+    keep_logits,
+    last_token_logits,
+    one_cache,
+    output_flags,
+    require_one_input,
+    resolve_use_cache,
+)
 from autoload.modeling.layers.losses import (
     IGNORE_INDEX,
     causal_lm_loss,
@@ -38,6 +51,8 @@ from autoload.modeling.layers.rotary import (
 
 __all__ = [
     "ACT2FN",
+    "DecoderInputs",
+    "OutputFlags",
     "IGNORE_INDEX",
     "ROPE_TYPES",
     "Activation",
@@ -52,10 +67,17 @@ __all__ = [
     "causal_mask",
     "compute_inv_freq",
     "cross_entropy",
+    "decoder_inputs",
     "get_activation",
+    "keep_logits",
+    "last_token_logits",
     "masked_lm_loss",
+    "one_cache",
+    "output_flags",
     "padding_positions",
     "repeat_kv",
+    "require_one_input",
+    "resolve_use_cache",
     "rope_parameters_from_config",
     "rotate_half",
     "run_layer",

@@ -18,7 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from autoload.errors import AutoloadError, ConfigError, ProcessingError  # noqa: E402
+from autoload.errors import AutoloadError, ConfigError, ModelInputError, ProcessingError  # noqa: E402
 from autoload.generation import Cache  # noqa: E402
 
 from autoload_plugin_bert import modeling  # noqa: E402
@@ -640,9 +640,9 @@ def test_dropout_is_active_in_training_only() -> None:
 def test_bad_inputs_are_refused_with_clear_errors() -> None:
     model = modeling.BertModel(BertConfig(**TINY)).eval()
     ids = torch.tensor([[5, 6, 7]])
-    with pytest.raises(ProcessingError, match="exactly one of input_ids and inputs_embeds"):
+    with pytest.raises(ModelInputError, match="exactly one of input_ids and inputs_embeds"):
         model()
-    with pytest.raises(ProcessingError, match="exactly one"):
+    with pytest.raises(ModelInputError, match="exactly one"):
         model(input_ids=ids, inputs_embeds=torch.randn(1, 3, TINY["hidden_size"]))
     with pytest.raises(ProcessingError, match="max_position_embeddings"):
         model(input_ids=torch.ones(1, TINY["max_position_embeddings"] + 1, dtype=torch.long))

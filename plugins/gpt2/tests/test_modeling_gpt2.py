@@ -16,7 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from autoload import AutoModel, AutoModelForCausalLM, ConfigError, ProcessingError  # noqa: E402
+from autoload import AutoModel, AutoModelForCausalLM, ConfigError, ModelInputError  # noqa: E402
 from gpt2_helpers import (  # noqa: E402
     HEADS,
     PAD,
@@ -281,7 +281,7 @@ def test_sequence_classification_without_pad_token(tmp_path: Path) -> None:
     single = torch.randint(1, VOCAB_SIZE - 1, (1, 6))
     with torch.no_grad():
         assert_outputs_match(ours(single), theirs(single))
-    with pytest.raises(ConfigError, match="pad_token_id"):
+    with pytest.raises(ModelInputError, match="pad_token_id"):
         ours(torch.randint(1, VOCAB_SIZE - 1, (2, 6)))
 
 
@@ -431,9 +431,9 @@ def test_unknown_activation_is_a_config_error() -> None:
 
 def test_input_ids_xor_inputs_embeds() -> None:
     model = modeling.GPT2Model(GPT2Config(**TINY)).eval()
-    with pytest.raises(ProcessingError, match="exactly one of input_ids and inputs_embeds"):
+    with pytest.raises(ModelInputError, match="exactly one of input_ids and inputs_embeds"):
         model()
-    with pytest.raises(ProcessingError, match="exactly one"):
+    with pytest.raises(ModelInputError, match="exactly one"):
         model(torch.ones(1, 2, dtype=torch.long), inputs_embeds=torch.zeros(1, 2, 32))
 
 
@@ -454,9 +454,9 @@ def test_cache_is_accepted_under_both_names_and_checked() -> None:
         torch.testing.assert_close(by_old_name, whole, atol=ATOL, rtol=ATOL)
         torch.testing.assert_close(by_new_name, whole, atol=ATOL, rtol=ATOL)
         legacy = model(prompt).cache.to_legacy_cache()
-        with pytest.raises(ProcessingError, match="from_legacy_cache"):
+        with pytest.raises(ModelInputError, match="from_legacy_cache"):
             model(step, past_key_values=legacy)
-        with pytest.raises(ProcessingError, match="not both"):
+        with pytest.raises(ModelInputError, match="not both"):
             model(step, past_key_values=model(prompt).cache, cache=model(prompt).cache)
 
 

@@ -31,8 +31,8 @@ class NewModelEmbeddings(nn.Module):
         positions = torch.arange(config.max_position_embeddings).unsqueeze(0)
         self.register_buffer("position_ids", positions, persistent=False)
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        positions = self.position_ids[:, : input_ids.shape[-1]]
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor | None = None) -> torch.Tensor:
+        positions = self.position_ids[:, : input_ids.shape[-1]] if position_ids is None else position_ids
         embeddings = self.word_embeddings(input_ids) + self.position_embeddings(positions)
         return self.dropout(self.layer_norm(embeddings))
 
@@ -107,8 +107,10 @@ class NewModel(NewModelPreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         is_causal: bool | None = None,
+        position_ids: torch.Tensor | None = None,
     ) -> BaseModelOutput | tuple[torch.Tensor, ...]:
-        """``attention_mask``: 1 for tokens to attend to, 0 for padding; ``is_causal``: attend only leftwards."""
+        """``attention_mask``: 1 for tokens to attend to, 0 for padding; ``is_causal``: attend only leftwards;
+        ``position_ids``: each token's position (left-padded rows count from their first real token)."""
         output_hidden_states = (
             self.config.output_hidden_states if output_hidden_states is None else output_hidden_states
         )
@@ -121,7 +123,7 @@ class NewModel(NewModelPreTrainedModel):
         if is_causal:
             causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).tril()
             mask = causal if mask is None else mask & causal
-        hidden_states = self.embeddings(input_ids)
+        hidden_states = self.embeddings(input_ids, position_ids)
         all_hidden_states = [hidden_states] if output_hidden_states else None
         for layer in self.layers:
             hidden_states = layer(hidden_states, mask)

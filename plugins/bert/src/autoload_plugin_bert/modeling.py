@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 from autoload import ConfigError, ProcessingError
-from autoload.generation import Cache, DynamicCache, EncoderDecoderCache, GenerationMixin
+from autoload.generation import Cache, EncoderDecoderCache, GenerationMixin
 from autoload.modeling import (
     BaseModelOutputWithPoolingAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
@@ -52,7 +52,11 @@ from autoload.modeling.layers import (
     causal_lm_loss,
     causal_mask,
     cross_entropy,
+    decoder_inputs,
     get_activation,
+    keep_logits,
+    one_cache,
+    output_flags,
     run_layer,
     sequence_classification_loss,
     span_loss,
@@ -453,19 +457,6 @@ _TIED_LM_HEAD = {
 }
 
 
-def _one_cache(past_key_values: Any, cache: Any) -> Cache | None:
-    """The key/value cache, given under either name (``cache`` is transformers 5's)."""
-    if past_key_values is not None and cache is not None and past_key_values is not cache:
-        raise ProcessingError("Pass the key/value cache once: as past_key_values or as cache, not both.")
-    found = past_key_values if past_key_values is not None else cache
-    if found is not None and not isinstance(found, Cache):
-        raise ProcessingError(
-            f"past_key_values must be an autoload.generation Cache (DynamicCache...), not {type(found).__name__}; "
-            "wrap legacy tuples with DynamicCache.from_legacy_cache(...)."
-        )
-    return found
-
-
 class BertPreTrainedModel(PreTrainedModel):
     """Shared plumbing of the BERT models: config class, weight init, embeddings access."""
 
@@ -537,45 +528,42 @@ class BertModel(BertPreTrainedModel):
         cache_position: Tensor | None = None,
     ) -> BaseModelOutputWithPoolingAndCrossAttentions | tuple[Tensor, ...]:
         config = self.config
-        output_attentions = config.output_attentions if output_attentions is None else output_attentions
-        output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-        return_dict = config.use_return_dict if return_dict is None else return_dict
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ProcessingError("Pass exactly one of input_ids and inputs_embeds to BERT.")
-        past_key_values = _one_cache(past_key_values, cache)
-        use_cache = bool(config.is_decoder and (getattr(config, "use_cache", True) if use_cache is None else use_cache))
-        if past_key_values is not None and not config.is_decoder:
+        output_attentions, output_hidden_states, return_dict = output_flags(
+            config, output_attentions, output_hidden_states, return_dict
+        )
+        if (past_key_values is not None or cache is not None) and not config.is_decoder:
             raise ConfigError(
                 "A key/value cache only works for a decoder: this BERT attends in both directions. Build it "
                 "from a config with is_decoder=True, or pass no past_key_values."
             )
-        if use_cache and past_key_values is None:
-            with_cross = encoder_hidden_states is not None or config.add_cross_attention
-            past_key_values = EncoderDecoderCache(DynamicCache(), DynamicCache()) if with_cross else DynamicCache()
-        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
-
+        # An encoder runs the same preamble without a cache: positions 0..length-1, no key/value window offset.
+        step = decoder_inputs(
+            self,
+            input_ids,
+            inputs_embeds,
+            past_key_values=past_key_values,
+            cache=cache,
+            use_cache=use_cache if config.is_decoder else False,
+            cache_position=cache_position,
+            cross_attention=encoder_hidden_states is not None or config.add_cross_attention,
+        )
         embeddings = self.embeddings(
             input_ids=input_ids,
             token_type_ids=token_type_ids,
             position_ids=position_ids,
             inputs_embeds=inputs_embeds,
-            past_length=past_length,
+            past_length=step.past_length,
         )
         batch_size, seq_length = embeddings.shape[:2]
-        if cache_position is None:
-            cache_position = torch.arange(past_length, past_length + seq_length, device=embeddings.device)
         implementation = attention_implementation(config, bool(output_attentions))
         mask_options = {"batch_size": batch_size, "dtype": embeddings.dtype, "device": embeddings.device}
         if config.is_decoder:
-            kv_length, kv_offset = (
-                past_key_values.get_mask_sizes(cache_position, 0) if past_key_values is not None else (seq_length, 0)
-            )
             mask = causal_mask(
                 implementation,
                 query_length=seq_length,
-                kv_length=kv_length,
-                query_offset=cache_position,
-                kv_offset=kv_offset,
+                kv_length=step.kv_length,
+                query_offset=step.cache_position,
+                kv_offset=step.kv_offset,
                 attention_mask=attention_mask,
                 **mask_options,
             )
@@ -605,15 +593,15 @@ class BertModel(BertPreTrainedModel):
             encoder_mask=encoder_mask,
             implementation=implementation,
             output_hidden_states=bool(output_hidden_states),
-            cache=past_key_values,
-            past_length=past_length,
+            cache=step.cache,
+            past_length=step.past_length,
         )
         pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
         output = BaseModelOutputWithPoolingAndCrossAttentions(
             last_hidden_state=sequence_output,
             pooler_output=pooled_output,
             hidden_states=hidden_states,
-            cache=past_key_values if use_cache else None,
+            cache=step.returned_cache,
             attentions=attentions if output_attentions else None,
             # As in transformers 5: an empty tuple when asked for but no cross-attention ran.
             cross_attentions=cross_attentions if output_attentions else None,
@@ -736,19 +724,13 @@ class BertLMHeadModel(BertPreTrainedModel, GenerationMixin):
             inputs_embeds=inputs_embeds,
             encoder_hidden_states=encoder_hidden_states,
             encoder_attention_mask=encoder_attention_mask,
-            past_key_values=_one_cache(past_key_values, cache),
+            past_key_values=one_cache(past_key_values, cache),
             use_cache=use_cache,
             cache_position=cache_position,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
         )
-        hidden_states = outputs.last_hidden_state
-        if isinstance(logits_to_keep, int):
-            if logits_to_keep > 0:
-                hidden_states = hidden_states[:, -logits_to_keep:, :]
-        else:
-            hidden_states = hidden_states[:, logits_to_keep, :]
-        logits = self.cls(hidden_states)
+        logits = self.cls(keep_logits(outputs.last_hidden_state, logits_to_keep))
 
         loss = None
         if labels is not None:

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from autoload import ConfigError, ProcessingError
-from autoload.generation import Cache, DynamicCache, EncoderDecoderCache, GenerationMixin
+from autoload import ConfigError
+from autoload.generation import Cache, EncoderDecoderCache, GenerationMixin
 from autoload.modeling import (
     BaseModelOutputWithPastAndCrossAttentions,
     CausalLMOutputWithCrossAttentions,
@@ -53,7 +53,12 @@ from autoload.modeling.layers import (
     bidirectional_mask,
     causal_lm_loss,
     causal_mask,
+    decoder_inputs,
     get_activation,
+    keep_logits,
+    last_token_logits,
+    one_cache,
+    output_flags,
     run_layer,
     sequence_classification_loss,
     span_loss,
@@ -359,48 +364,29 @@ class GPT2Model(GPT2PreTrainedModel):
         left-padded batches should pass ``position_ids`` (``generate()`` does).
         """
         config = self.config
-        output_attentions = config.output_attentions if output_attentions is None else output_attentions
-        output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-        return_dict = config.use_return_dict if return_dict is None else return_dict
-        asked_for_cache = bool(use_cache)
-        use_cache = config.use_cache if use_cache is None else use_cache
-        past_key_values = _one_cache(past_key_values, cache)
-
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ProcessingError(
-                "GPT2Model needs exactly one of input_ids and inputs_embeds, "
-                f"but got {'both' if input_ids is not None else 'neither'}."
-            )
+        output_attentions, output_hidden_states, return_dict = output_flags(
+            config, output_attentions, output_hidden_states, return_dict
+        )
+        step = decoder_inputs(
+            self,
+            input_ids,
+            inputs_embeds,
+            past_key_values=past_key_values,
+            cache=cache,
+            use_cache=use_cache,
+            cache_position=cache_position,
+            position_ids=position_ids,
+            cross_attention=config.add_cross_attention,
+        )
+        past_key_values = step.cache
         if input_ids is not None:
             input_shape = input_ids.shape
-            input_ids = input_ids.view(-1, input_shape[-1])
-            inputs_embeds = self.wte(input_ids)
+            inputs_embeds = self.wte(input_ids.view(-1, input_shape[-1]))
         else:
             input_shape = inputs_embeds.shape[:-1]
             inputs_embeds = inputs_embeds.view(-1, *inputs_embeds.shape[-2:])
         batch_size, length = inputs_embeds.shape[:2]
-
-        if past_key_values is not None and not isinstance(past_key_values, Cache):
-            raise ProcessingError(
-                "past_key_values must be an autoload.generation Cache (DynamicCache, StaticCache...), not "
-                f"{type(past_key_values).__name__}; wrap legacy tuples with DynamicCache.from_legacy_cache(...)."
-            )
-        if use_cache and self.gradient_checkpointing and self.training:
-            # Recomputed layers would append their keys and values to the cache a second time.
-            if asked_for_cache:
-                logger.warning("use_cache=True is ignored while training with gradient checkpointing.")
-            use_cache = False
-        if use_cache and past_key_values is None:
-            past_key_values = DynamicCache()
-        if use_cache and config.add_cross_attention and not isinstance(past_key_values, EncoderDecoderCache):
-            past_key_values = EncoderDecoderCache(past_key_values, DynamicCache())
-
-        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
-        if cache_position is None:
-            cache_position = torch.arange(past_length, past_length + length, device=inputs_embeds.device)
-        if position_ids is None:
-            position_ids = cache_position.unsqueeze(0)
-        position_ids = position_ids.view(-1, length)
+        position_ids = step.position_ids.view(-1, length)
 
         hidden_states = inputs_embeds + self.wpe(position_ids).to(inputs_embeds.device)
         if token_type_ids is not None:
@@ -410,17 +396,13 @@ class GPT2Model(GPT2PreTrainedModel):
         implementation = attention_implementation(config, bool(output_attentions))
         if attention_mask is not None and attention_mask.dim() < 4:
             attention_mask = attention_mask.view(batch_size, -1)
-        if past_key_values is not None:
-            kv_length, kv_offset = past_key_values.get_mask_sizes(cache_position)
-        else:
-            kv_length, kv_offset = past_length + length, 0
         self_mask = causal_mask(
             implementation,
             batch_size=batch_size,
             query_length=length,
-            kv_length=kv_length,
-            query_offset=cache_position,
-            kv_offset=kv_offset,
+            kv_length=step.kv_length,
+            query_offset=step.cache_position,
+            kv_offset=step.kv_offset,
             attention_mask=attention_mask,
             dtype=hidden_states.dtype,
             device=hidden_states.device,
@@ -465,25 +447,12 @@ class GPT2Model(GPT2PreTrainedModel):
 
         output = BaseModelOutputWithPastAndCrossAttentions(
             last_hidden_state=hidden_states,
-            cache=past_key_values if use_cache else None,
+            cache=step.returned_cache,
             hidden_states=tuple(all_hidden_states) if output_hidden_states else None,
             attentions=tuple(all_attentions) if output_attentions else None,
             cross_attentions=tuple(all_cross_attentions) if all_cross_attentions else None,
         )
         return output if return_dict else output.to_tuple()
-
-
-def _one_cache(past_key_values: Cache | None, cache: Cache | None) -> Cache | None:
-    if past_key_values is not None and cache is not None and past_key_values is not cache:
-        raise ProcessingError("Pass the key/value cache once: as past_key_values or as cache, not both.")
-    return past_key_values if past_key_values is not None else cache
-
-
-def _keep_logits(hidden_states: Tensor, logits_to_keep: int | Tensor) -> Tensor:
-    """The positions whose logits are wanted: all (0), the last ``n``, or the given indices."""
-    if isinstance(logits_to_keep, int):
-        return hidden_states if logits_to_keep == 0 else hidden_states[:, -logits_to_keep:, :]
-    return hidden_states[:, logits_to_keep, :]
 
 
 # -- heads --------------------------------------------------------------------------------------
@@ -536,7 +505,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
         outputs = self.transformer(
             input_ids,
-            past_key_values=_one_cache(past_key_values, cache),
+            past_key_values=one_cache(past_key_values, cache),
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
             position_ids=position_ids,
@@ -549,7 +518,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
             return_dict=True,
             cache_position=cache_position,
         )
-        logits = self.lm_head(_keep_logits(outputs.last_hidden_state, logits_to_keep))
+        logits = self.lm_head(keep_logits(outputs.last_hidden_state, logits_to_keep))
         loss = None
         if labels is not None:
             loss = causal_lm_loss(logits, labels, self.config.vocab_size, num_items_in_batch=num_items_in_batch)
@@ -594,7 +563,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
         outputs = self.transformer(
             input_ids,
-            past_key_values=_one_cache(past_key_values, cache),
+            past_key_values=one_cache(past_key_values, cache),
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
             position_ids=position_ids,
@@ -606,26 +575,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
             cache_position=cache_position,
         )
         logits = self.score(outputs.last_hidden_state)
-        batch_size = logits.shape[0]
-        pad_token_id = self.config.pad_token_id
-        if pad_token_id is None and batch_size != 1:
-            raise ConfigError(
-                "GPT2ForSequenceClassification needs config.pad_token_id to find the last real token of each row "
-                "in a batch of more than one sequence; set it (e.g. to the tokenizer's pad_token_id)."
-            )
-        if pad_token_id is None or input_ids is None:
-            if pad_token_id is not None:
-                logger.warning(
-                    "GPT2ForSequenceClassification cannot tell padding apart in inputs_embeds; "
-                    "it reads the last position of every row."
-                )
-            last_real = torch.full((batch_size,), logits.shape[1] - 1, device=logits.device)
-        else:
-            # The rightmost non-padding token, whichever side the padding is on.
-            not_pad = (input_ids != pad_token_id).to(logits.device, torch.int32)
-            positions = torch.arange(input_ids.shape[-1], device=logits.device, dtype=torch.int32)
-            last_real = (positions * not_pad).argmax(-1)
-        pooled_logits = logits[torch.arange(batch_size, device=logits.device), last_real]
+        pooled_logits = last_token_logits(logits, input_ids, self.config.pad_token_id, type(self).__name__)
 
         loss = None if labels is None else sequence_classification_loss(pooled_logits, labels, self.config)
         output = SequenceClassifierOutputWithPast(
@@ -669,7 +619,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         cache: Cache | None = None,
     ) -> TokenClassifierOutput | tuple[Any, ...]:
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
-        past_key_values = _one_cache(past_key_values, cache)
+        past_key_values = one_cache(past_key_values, cache)
         outputs = self.transformer(
             input_ids,
             past_key_values=past_key_values,
@@ -851,7 +801,7 @@ class GPT2DoubleHeadsModel(GPT2PreTrainedModel, GenerationMixin):
         return_dict = self.config.use_return_dict if return_dict is None else return_dict
         outputs = self.transformer(
             input_ids,
-            past_key_values=_one_cache(past_key_values, cache),
+            past_key_values=one_cache(past_key_values, cache),
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
             position_ids=position_ids,

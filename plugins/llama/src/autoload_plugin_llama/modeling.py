@@ -28,14 +28,11 @@ implementation, so the same ``model.safetensors`` loads in both libraries.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import torch
-from autoload import ModelInputError
-from autoload.generation import Cache, DynamicCache, GenerationMixin
+from autoload.generation import Cache, GenerationMixin
 from autoload.modeling import (
     BaseModelOutputWithPast,
     CausalLMOutputWithPast,
@@ -52,7 +49,11 @@ from autoload.modeling.layers import (
     attention_implementation,
     causal_lm_loss,
     causal_mask,
+    decoder_inputs,
     get_activation,
+    keep_logits,
+    last_token_logits,
+    output_flags,
     run_layer,
     sequence_classification_loss,
     span_loss,
@@ -61,8 +62,6 @@ from autoload.modeling.layers import (
 from torch import Tensor, nn
 
 from autoload_plugin_llama.configuration import LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config
-
-logger = logging.getLogger("autoload_plugin_llama")
 
 
 @dataclass(frozen=True)
@@ -289,44 +288,31 @@ class LlamaFamilyModel(LlamaFamilyPreTrainedModel):
         cache: Cache | None = None,
     ) -> BaseModelOutputWithPast | tuple:
         config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ModelInputError(
-                f"{type(self).__name__}.forward needs exactly one of input_ids and inputs_embeds "
-                f"(got {'both' if input_ids is not None else 'neither'})."
-            )
-        if cache is not None:  # transformers 5's name for past_key_values
-            past_key_values = cache if past_key_values is None else past_key_values
-        output_attentions = config.output_attentions if output_attentions is None else output_attentions
-        output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
-        use_cache = (config.use_cache and not self.training) if use_cache is None else use_cache
-
+        output_attentions, output_hidden_states, _ = output_flags(config, output_attentions, output_hidden_states)
+        step = decoder_inputs(
+            self,
+            input_ids,
+            inputs_embeds,
+            past_key_values=past_key_values,
+            cache=cache,
+            use_cache=use_cache,
+            cache_position=cache_position,
+            position_ids=position_ids,
+        )
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
-        if use_cache and past_key_values is None:
-            past_key_values = DynamicCache()
-        if cache_position is None:
-            past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
-            cache_position = torch.arange(
-                past_length, past_length + inputs_embeds.shape[1], device=inputs_embeds.device
-            )
-        if position_ids is None:
-            position_ids = cache_position.unsqueeze(0)
 
         # One mask per kind of layer (full, and sliding when any layer slides), shared by the layers of that kind.
-        implementation = attention_implementation(config, bool(output_attentions))
+        implementation = attention_implementation(config, output_attentions)
         batch_size, query_length = inputs_embeds.shape[:2]
-        if past_key_values is not None:
-            kv_length, kv_offset = past_key_values.get_mask_sizes(cache_position, 0)
-        else:
-            kv_length, kv_offset = query_length, 0
         masks = {
             window: causal_mask(
                 implementation,
                 batch_size=batch_size,
                 query_length=query_length,
-                kv_length=kv_length,
-                query_offset=cache_position,
-                kv_offset=kv_offset,
+                kv_length=step.kv_length,
+                query_offset=step.cache_position,
+                kv_offset=step.kv_offset,
                 attention_mask=attention_mask,
                 sliding_window=window,
                 dtype=inputs_embeds.dtype,
@@ -336,7 +322,7 @@ class LlamaFamilyModel(LlamaFamilyPreTrainedModel):
         }
 
         hidden_states = inputs_embeds
-        position_embeddings = self.rotary_emb(hidden_states, position_ids)
+        position_embeddings = self.rotary_emb(hidden_states, step.position_ids)
         all_hidden_states: list[Tensor] = []
         all_attentions: list[Tensor | None] = []
         for layer in self.layers:
@@ -348,7 +334,7 @@ class LlamaFamilyModel(LlamaFamilyPreTrainedModel):
                 hidden_states,
                 position_embeddings,
                 masks[layer.self_attn.sliding_window],
-                past_key_values=past_key_values,
+                past_key_values=step.cache,
                 implementation=implementation,
             )
             all_attentions.append(weights)
@@ -358,7 +344,7 @@ class LlamaFamilyModel(LlamaFamilyPreTrainedModel):
 
         output = BaseModelOutputWithPast(
             last_hidden_state=hidden_states,
-            past_key_values=past_key_values if use_cache else None,
+            past_key_values=step.returned_cache,
             hidden_states=tuple(all_hidden_states) if output_hidden_states else None,
             attentions=tuple(all_attentions) if output_attentions else None,
         )
@@ -418,13 +404,7 @@ class LlamaFamilyForCausalLM(LlamaFamilyPreTrainedModel, GenerationMixin):
             cache_position=cache_position,
             cache=cache,
         )
-        hidden_states = outputs.last_hidden_state
-        # Generation needs only the last position's logits: skip projecting the rest of the prompt.
-        if isinstance(logits_to_keep, int):
-            kept = hidden_states[:, -logits_to_keep:] if logits_to_keep else hidden_states
-        else:
-            kept = hidden_states[:, logits_to_keep]
-        logits = self.lm_head(kept)
+        logits = self.lm_head(keep_logits(outputs.last_hidden_state, logits_to_keep))
         loss = None
         if labels is not None:
             loss = causal_lm_loss(logits, labels, vocab_size=self.config.vocab_size, **loss_kwargs)
@@ -477,26 +457,7 @@ class LlamaFamilyForSequenceClassification(LlamaFamilyPreTrainedModel):
             cache=cache,
         )
         logits = self.score(outputs.last_hidden_state)
-        batch_size = logits.shape[0]
-        pad_token_id = self.config.pad_token_id
-        if pad_token_id is None and batch_size != 1:
-            raise ModelInputError(
-                f"{type(self).__name__} cannot find the last token of each row of a batch of {batch_size}: the "
-                "config has no pad_token_id. Set config.pad_token_id, or classify one row at a time."
-            )
-        if pad_token_id is None or input_ids is None:
-            if pad_token_id is not None:
-                logger.warning(
-                    "%s reads the last position of inputs_embeds: padding cannot be detected there.",
-                    type(self).__name__,
-                )
-            last = torch.full((batch_size,), -1, device=logits.device, dtype=torch.long)
-        else:
-            # The rightmost non-pad token, whichever side the batch was padded on.
-            not_pad = (input_ids != pad_token_id).to(logits.device, torch.int32)
-            positions = torch.arange(input_ids.shape[-1], device=logits.device, dtype=torch.int32)
-            last = (positions * not_pad).argmax(-1)
-        pooled_logits = logits[torch.arange(batch_size, device=logits.device), last]
+        pooled_logits = last_token_logits(logits, input_ids, self.config.pad_token_id, type(self).__name__)
         loss = None
         if labels is not None:
             loss = sequence_classification_loss(pooled_logits, labels.to(logits.device), self.config)

@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 import torch
-from autoload.generation import Cache, DynamicCache, EncoderDecoderCache, GenerationMixin
+from autoload.generation import Cache, EncoderDecoderCache, GenerationMixin
 from autoload.modeling import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
@@ -39,7 +39,9 @@ from autoload.modeling.layers import (
     bidirectional_mask,
     causal_mask,
     cross_entropy,
+    decoder_inputs,
     get_activation,
+    require_one_input,
     shift_tokens_right,
 )
 from torch import nn
@@ -387,33 +389,34 @@ class T5Stack(nn.Module):
         cache_position: torch.LongTensor | None = None,
         return_dict: bool | None = None,
     ) -> BaseModelOutputWithPastAndCrossAttentions | tuple:
-        role = "decoder" if self.is_decoder else "encoder"
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError(f"The T5 {role} needs exactly one of input_ids and inputs_embeds.")
-        if inputs_embeds is None:
-            inputs_embeds = self.embed_tokens(input_ids)
         if use_cache and not self.is_decoder:
             raise ValueError("use_cache=True only applies to the T5 decoder; the encoder runs once.")
-        if not self.is_decoder:
-            past_key_values = None
-        elif use_cache and past_key_values is None:
-            past_key_values = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        step = None
+        if self.is_decoder:
+            step = decoder_inputs(
+                self,
+                input_ids,
+                inputs_embeds,
+                past_key_values=past_key_values,
+                use_cache=use_cache,
+                cache_position=cache_position,
+                cross_attention=True,
+            )
+        else:
+            require_one_input(input_ids, inputs_embeds, "The T5 encoder")
+        past_key_values = step.cache if step is not None else None
+        if inputs_embeds is None:
+            inputs_embeds = self.embed_tokens(input_ids)
         batch, length = inputs_embeds.shape[:2]
         implementation = attention_implementation(self.config, output_attentions)
-        if self.is_decoder:
-            past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
-            if cache_position is None:
-                cache_position = torch.arange(past_length, past_length + length, device=inputs_embeds.device)
-            kv_length, kv_offset = (
-                past_key_values.get_mask_sizes(cache_position, 0) if past_key_values is not None else (length, 0)
-            )
+        if step is not None:
             mask = causal_mask(
                 implementation,
                 batch_size=batch,
                 query_length=length,
-                kv_length=kv_length,
-                query_offset=cache_position,
-                kv_offset=kv_offset,
+                kv_length=step.kv_length,
+                query_offset=step.cache_position,
+                kv_offset=step.kv_offset,
                 attention_mask=attention_mask,
                 dtype=inputs_embeds.dtype,
                 device=inputs_embeds.device,
@@ -467,7 +470,7 @@ class T5Stack(nn.Module):
             all_hidden.append(hidden_states)
         output = BaseModelOutputWithPastAndCrossAttentions(
             last_hidden_state=hidden_states,
-            past_key_values=past_key_values if use_cache else None,
+            past_key_values=step.returned_cache if step is not None else None,
             hidden_states=tuple(all_hidden) if output_hidden_states else None,
             attentions=tuple(self_attentions) if output_attentions else None,
             cross_attentions=tuple(cross_attentions)
