@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import torch
 from autoload.testing import PluginConformance
-from whisper_helpers import FRAMES, TINY
+from whisper_helpers import FRAMES, TINY, build_transformers_tokenizer
+
+from autoload_plugin_whisper.tokenization import WhisperTokenizer
 
 
 class TestWhisperConformance(PluginConformance):
     model_type = "whisper"
     tiny_config = TINY
+
+    def make_tokenizer(self, tmp_path):
+        build_transformers_tokenizer(tmp_path / "tiny-tokenizer")
+        return WhisperTokenizer.from_pretrained(tmp_path / "tiny-tokenizer", language="en")
 
     def make_inputs(self, config, task):
         generator = torch.Generator().manual_seed(0)

@@ -58,7 +58,7 @@ def test_loaded_from_transformers_calls_match(saved_by_transformers, inputs, opt
     actual = ours(**inputs, sampling_rate=16000, **options)
     assert_same(actual, expected)
     if "audio" in inputs and "text" in inputs:
-        assert "labels" in actual and actual["labels"][0][:3] == ours.tokenizer.prefix_tokens[:3]
+        assert list(np.asarray(actual["labels"][0])[:3]) == ours.tokenizer.prefix_tokens[:3]
 
 
 def test_decoding_and_prompts_match(saved_by_transformers):
@@ -85,5 +85,5 @@ def test_saved_by_us_loads_in_transformers(tmp_path, saved_by_transformers):
 
 def test_needs_an_input(saved_by_transformers):
     ours = AutoProcessor.from_pretrained(saved_by_transformers[1])
-    with pytest.raises(ProcessingError, match="audio=..., text="):
+    with pytest.raises(ProcessingError, match=r"audio=\.\.\., text="):
         ours()

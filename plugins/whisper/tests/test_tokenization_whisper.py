@@ -19,7 +19,7 @@ TEXTS = [
     "trailing space ",
     "<|en|> a special token inside text <|endoftext|>",
     "<|0.00|> a timestamp inside text",
-    "ÀÉÎÕÜ ßøæ ﬁ ｆｕｌｌ　ｗｉｄｔｈ",
+    "ÀÉÎÕÜ ßøæ ﬁ \uff46\uff55\uff4c\uff4c\u3000\uff57\uff49\uff44\uff54\uff48"  # full-width letters,
     "line one\r\nline two",
 ]
 PREFIXES = [
@@ -46,13 +46,13 @@ def timestamped(tokenizer) -> list[list[int]]:
     start = [ids("<|startoftranscript|>"), ids("<|fr|>"), ids("<|transcribe|>")]
     end = [ids("<|endoftext|>")]
     return [
-        start + [first] + text + [first + 50, first + 50] + more + [first + 80] + end,
-        start + [first + 3] + text + [first + 40] + [first + 2] + more + [first + 90] + end,  # lone ending, new window
-        start + [first] + text + [first + 70, first + 70] + more + [first + 1400, first + 10] + text + [first + 30] + end,
-        [ids("<|startofprev|>")] + more + start + [first] + text + [first + 20] + end,
-        [ids("<|startofprev|>")] + more,  # a prompt without transcript
+        [*start, first, *text, first + 50, first + 50, *more, first + 80, *end],
+        [*start, first + 3, *text, first + 40, first + 2, *more, first + 90, *end],  # lone ending, new window
+        [*start, first, *text, first + 70, first + 70, *more, first + 1400, first + 10, *text, first + 30, *end],
+        [ids("<|startofprev|>"), *more, *start, first, *text, first + 20, *end],
+        [ids("<|startofprev|>"), *more],  # a prompt without transcript
         start + text + end,  # no timestamps
-        start + [first + 5] + text,  # one timestamp only
+        [*start, first + 5, *text],  # one timestamp only
         [],
     ]
 
@@ -72,9 +72,10 @@ def test_ids_equal_transformers(tokenizer_dir, prefix):
     for text in TEXTS:
         assert ours(text).input_ids == theirs(text).input_ids, text
         assert ours(text, add_special_tokens=False).input_ids == theirs(text, add_special_tokens=False).input_ids
-        assert ours(text, return_special_tokens_mask=True).special_tokens_mask == theirs(
-            text, return_special_tokens_mask=True
-        ).special_tokens_mask
+        assert (
+            ours(text, return_special_tokens_mask=True).special_tokens_mask
+            == theirs(text, return_special_tokens_mask=True).special_tokens_mask
+        )
     assert ours(TEXTS[:2], TEXTS[2:4]).input_ids == theirs(TEXTS[:2], TEXTS[2:4]).input_ids
     padded = {"padding": True, "return_tensors": "pt"}
     assert torch.equal(ours(TEXTS, **padded).input_ids, theirs(TEXTS, **padded).input_ids)
@@ -189,4 +190,6 @@ def test_loads_from_vocab_and_merges_files(tmp_path, tokenizer_dir, theirs_token
     assert ours.get_vocab() == theirs.get_vocab()
     assert ours(TEXTS).input_ids == theirs(TEXTS).input_ids
     for sequence in timestamped(theirs):
-        assert ours.decode(sequence, decode_with_timestamps=True) == theirs.decode(sequence, decode_with_timestamps=True)
+        assert ours.decode(sequence, decode_with_timestamps=True) == theirs.decode(
+            sequence, decode_with_timestamps=True
+        )

@@ -39,7 +39,7 @@ CORPUS = [
     "Bonjour le monde. Ça va? Très bien, merci.",
     "Numbers 123 4567 and symbols #@$% & (brackets) [too]",
     "  multiple   spaces\tand\nnewlines, don't they?",
-    "Ich heiße Max; 你好，世界 🤗",
+    "Ich heiße Max; 你好\uff0c世界 🤗",
 ]
 
 
@@ -72,14 +72,18 @@ def build_transformers_tokenizer(directory) -> Any:
 
     backend = Tokenizer(models.BPE())
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
     backend.train_from_iterator(CORPUS * 20, trainer)
     state = json.loads(backend.to_str())["model"]
     merges = [tuple(merge) if isinstance(merge, list) else tuple(merge.split(" ")) for merge in state["merges"]]
     tokenizer = transformers.WhisperTokenizer(
         vocab=state["vocab"], merges=merges, pad_token="<|endoftext|>", additional_special_tokens=special_tokens()
     )
-    tokenizer.add_tokens([transformers.AddedToken("<|%.2f|>" % (i * 0.02), lstrip=False, rstrip=False) for i in range(1501)])
+    tokenizer.add_tokens(
+        [transformers.AddedToken("<|%.2f|>" % (i * 0.02), lstrip=False, rstrip=False) for i in range(1501)]
+    )
     tokenizer.save_pretrained(directory)
     return tokenizer
 
@@ -114,7 +118,7 @@ def build_transformers_model(directory, tokenizer, **overrides: Any) -> Any:
     model = transformers.WhisperForConditionalGeneration(transformers.WhisperConfig(**settings)).eval()
     first_timestamp = ids("<|0.00|>")
     with torch.no_grad():
-        model.model.decoder.embed_tokens.weight[first_timestamp : first_timestamp + 100] *= 1.5
+        model.model.decoder.embed_tokens.weight[first_timestamp : first_timestamp + 100] *= 2.0
     generation = dict(
         decoder_start_token_id=settings["decoder_start_token_id"],
         pad_token_id=end,
