@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,8 +102,17 @@ class _AllocationBudget(TorchDispatchMode):
                     "(max_position_embeddings, vocab_size, intermediate_size, ...) are corrupt or hostile; check "
                     "config.json against the checkpoint it came with."
                 )
+            result = func(*args, **kwargs)
+            # Count what is alive, not what was ever asked for: a parameter is allocated and then replaced by a
+            # meta tensor at once, so the real one is freed (a float32 embedding of a bfloat16 checkpoint is
+            # twice the checkpoint's bytes for a moment, never for long).
             self.spent += needed
+            weakref.finalize(result, self._release, needed)
+            return result
         return func(*args, **kwargs)
+
+    def _release(self, size: int) -> None:
+        self.spent -= size
 
 
 def _targets_meta(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:

@@ -68,6 +68,37 @@ def test_allocation_budget_refuses_before_allocating():
             torch.empty(-1, 3)  # the real error of an impossible size, not a budget error
 
 
+def test_allocation_budget_counts_what_is_alive_not_what_was_ever_allocated():
+    """Parameters are allocated, then swapped for meta tensors: a half-precision checkpoint's float32 model
+    allocates twice its bytes in total, but never holds them at once."""
+    torch = pytest.importorskip("torch")
+    from autoload._model_guards import bounded_allocations, construction_budget
+
+    budget = construction_budget(0)
+    block = budget // 4 // 4  # a quarter of the budget, in float32 elements
+    with bounded_allocations("Thing", 0):
+        for _ in range(12):  # three budgets in all, one quarter alive at a time
+            torch.empty(block)
+        kept = [torch.empty(block) for _ in range(3)]
+        with pytest.raises(ConfigError, match="building it would allocate"):
+            kept.append(torch.empty(2 * block))
+
+
+def test_a_bfloat16_checkpoint_with_a_large_float32_embedding_loads(tmp_path):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    import autoload
+
+    # 150k x 1024 embedding: 600 MiB in float32 while the whole bf16 checkpoint is about 300 MiB, so the
+    # float32 table alone passes 2 x checkpoint + 256 MiB if every allocation were counted forever.
+    config = transformers.GPT2Config(n_embd=1024, n_layer=1, n_head=4, vocab_size=150_000, n_positions=8)
+    model = transformers.GPT2LMHeadModel(config).to(torch.bfloat16)
+    model.save_pretrained(tmp_path)
+    del model
+    loaded = autoload.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.bfloat16)
+    assert loaded.lm_head.weight.dtype == torch.bfloat16
+
+
 def test_embedding_ids_outside_the_table():
     torch = pytest.importorskip("torch")
     from torch import nn
