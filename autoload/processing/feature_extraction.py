@@ -254,6 +254,72 @@ class SequenceFeatureExtractor(FeatureExtractionMixin):
                 processed_features["attention_mask"] = processed_features["attention_mask"][:max_length]
         return processed_features
 
+    def _audio_rows(self, raw_speech: Any) -> list[np.ndarray]:
+        """One float32 mono waveform per utterance, from any container audio arrives in.
+
+        Audio comes as a 1-D waveform, a 2-D (batch, samples) array or tensor,
+        a list of floats, or a list of waveforms of different lengths; every
+        audio extractor has to tell these apart the same way before it pads.
+        Each waveform is also checked for what would silently spoil the
+        features: complex samples (casting drops the imaginary part), float64
+        values beyond float32's range (they would become infinite), extra
+        channels, no samples at all, and NaN or infinite samples (normalising
+        or taking a log-mel spreads them over the whole utterance).
+        """
+        import numpy as np
+
+        name = type(self).__name__
+        if hasattr(raw_speech, "detach"):
+            raw_speech = raw_speech.detach().cpu().numpy()
+        if isinstance(raw_speech, np.ndarray):
+            if raw_speech.ndim > 2:
+                raise ProcessingError(
+                    f"{name} takes mono audio: a 1-D waveform or a 2-D (batch, samples) array, but got shape "
+                    f"{raw_speech.shape}. Mix multi-channel audio down to one channel first."
+                )
+            items: list[Any] = list(raw_speech) if raw_speech.ndim == 2 else [raw_speech]
+        elif isinstance(raw_speech, (list, tuple)):
+            if not raw_speech:
+                raise ProcessingError(f"{name} got an empty list of audio.")
+            first = raw_speech[0]
+            is_batch = isinstance(first, (list, tuple, np.ndarray)) or hasattr(first, "detach")
+            items = list(raw_speech) if is_batch else [raw_speech]
+        else:
+            raise ProcessingError(
+                f"{name} takes a waveform as a numpy array, torch tensor or list of floats, or a batch of them, "
+                f"not {type(raw_speech).__name__}."
+            )
+        rows = []
+        for index, item in enumerate(items):
+            if hasattr(item, "detach"):
+                item = item.detach().cpu().numpy()
+            if np.iscomplexobj(item):
+                raise ProcessingError(
+                    f"Audio {index} holds complex numbers; a waveform is real. Pass the real signal (not a spectrum)."
+                )
+            try:
+                with np.errstate(over="raise", invalid="raise"):
+                    row = np.asarray(item, dtype=np.float32)
+            except (TypeError, ValueError, OverflowError, FloatingPointError) as exc:
+                raise ProcessingError(f"Audio {index} cannot be read as float32 samples: {exc}") from exc
+            if row.ndim != 1:
+                raise ProcessingError(
+                    f"Audio {index} has shape {row.shape}; each utterance must be a 1-D mono waveform. "
+                    "Mix multi-channel audio down to one channel first."
+                )
+            if row.size == 0:
+                raise ProcessingError(
+                    f"Audio {index} is empty (0 samples); there is nothing to hear. Drop it from the batch."
+                )
+            if not np.isfinite(row).all():
+                bad = int(np.flatnonzero(~np.isfinite(row))[0])
+                raise ProcessingError(
+                    f"Audio {index} holds a non-finite sample ({row[bad]} at sample {bad}); normalising it would turn "
+                    "the whole utterance into NaN. Fix or drop the damaged samples first."
+                )
+            rows.append(row)
+        return rows
+
     def _get_padding_strategies(self, padding: Any = False, max_length: int | None = None) -> str:
         """``"longest"``, ``"max_length"`` or ``"do_not_pad"`` from the ``padding`` argument."""
         strategy = _padding_strategy(padding)

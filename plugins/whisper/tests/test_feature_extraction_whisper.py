@@ -68,6 +68,10 @@ def test_settings_move_both_ways(tmp_path):
     [
         (np.zeros((2, 2, 100)), {}, "mono"),
         ([], {}, "empty"),
+        ([np.zeros(10), np.zeros(0)], {}, "Audio 1 is empty"),
+        (np.full(100, 1 + 1j), {}, "complex"),
+        (np.array([0.0, np.nan, 0.0]), {}, r"non-finite sample \(nan at sample 1\)"),
+        (np.full(10, 1e300), {}, "float32 samples"),
         (np.zeros(100), {"sampling_rate": 8000}, "16000 Hz"),
         ([np.zeros(10), np.zeros(20)], {"padding": False}, "one length"),
         (np.zeros(100), {"device": "cuda"}, "CPU"),

@@ -118,7 +118,7 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
                 self.sampling_rate,
             )
 
-        rows = self._as_rows(raw_speech)
+        rows = self._audio_rows(raw_speech)
         strategy = self._get_padding_strategies(padding=padding, max_length=max_length)
         self._check_lengths(rows, strategy, max_length, pad_to_multiple_of, truncation)
         if return_attention_mask is None:
@@ -199,59 +199,6 @@ class Wav2Vec2FeatureExtractor(SequenceFeatureExtractor):
                 f"({total * 4 / 2**30:.1f} GiB as float32), more than the {MAX_PADDED_SAMPLES} allowed for one batch. "
                 "Check max_length and pad_to_multiple_of (they count samples, not seconds), or split the batch."
             )
-
-    def _as_rows(self, raw_speech: Any) -> list[np.ndarray]:
-        """One float32 array per utterance, whatever container the audio came in."""
-        if hasattr(raw_speech, "detach"):
-            raw_speech = raw_speech.detach().cpu().numpy()
-        if isinstance(raw_speech, np.ndarray):
-            if raw_speech.ndim > 2:
-                raise ProcessingError(
-                    f"{type(self).__name__} takes mono audio: a 1-D waveform or a 2-D (batch, samples) array, but got "
-                    f"shape {raw_speech.shape}. Mix multi-channel audio down to one channel first."
-                )
-            items: list[Any] = list(raw_speech) if raw_speech.ndim == 2 else [raw_speech]
-        elif isinstance(raw_speech, (list, tuple)):
-            if not raw_speech:
-                raise ProcessingError(f"{type(self).__name__} got an empty list of audio.")
-            first = raw_speech[0]
-            is_batch = isinstance(first, (list, tuple, np.ndarray)) or hasattr(first, "detach")
-            items = list(raw_speech) if is_batch else [raw_speech]
-        else:
-            raise ProcessingError(
-                f"{type(self).__name__} takes a waveform as a numpy array, torch tensor or list of floats, or a "
-                f"batch of them, not {type(raw_speech).__name__}."
-            )
-        rows = []
-        for index, item in enumerate(items):
-            if hasattr(item, "detach"):
-                item = item.detach().cpu().numpy()
-            if np.iscomplexobj(item):
-                raise ProcessingError(
-                    f"Audio {index} holds complex numbers; a waveform is real. Pass the real signal (not a spectrum)."
-                )
-            try:
-                with np.errstate(over="raise", invalid="raise"):
-                    row = np.asarray(item, dtype=np.float32)
-            except (TypeError, ValueError, OverflowError, FloatingPointError) as exc:
-                raise ProcessingError(f"Audio {index} cannot be read as float32 samples: {exc}") from exc
-            if row.ndim != 1:
-                raise ProcessingError(
-                    f"Audio {index} has shape {row.shape}; each utterance must be a 1-D mono waveform. "
-                    "Mix multi-channel audio down to one channel first."
-                )
-            if row.size == 0:
-                raise ProcessingError(
-                    f"Audio {index} is empty (0 samples); there is nothing to hear. Drop it from the batch."
-                )
-            if not np.isfinite(row).all():
-                bad = int(np.flatnonzero(~np.isfinite(row))[0])
-                raise ProcessingError(
-                    f"Audio {index} holds a non-finite sample ({row[bad]} at sample {bad}); normalising it would turn "
-                    "the whole utterance into NaN. Fix or drop the damaged samples first."
-                )
-            rows.append(row)
-        return rows
 
 
 def _padding_kind(padding: Any) -> str:

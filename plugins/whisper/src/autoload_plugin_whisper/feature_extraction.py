@@ -207,7 +207,7 @@ class WhisperFeatureExtractor(SequenceFeatureExtractor):
                 type(self).__name__,
                 self.sampling_rate,
             )
-        rows = self._as_rows(raw_speech)
+        rows = self._audio_rows(raw_speech)
         # as transformers: None here means "the extractor's setting" for padding, but only an explicit request
         # turns the sample-level mask into a frame-level one below
         want_mask = return_attention_mask or do_normalize
@@ -237,44 +237,6 @@ class WhisperFeatureExtractor(SequenceFeatureExtractor):
             # transformers hands back the sample-level mask in this case; kept so outputs match
             data["attention_mask"] = np.asarray(padded["attention_mask"])
         return BatchFeature(data, tensor_type=return_tensors)
-
-    def _as_rows(self, raw_speech: Any) -> list[np.ndarray]:
-        """One float32 array per utterance, whatever container the audio came in."""
-        if hasattr(raw_speech, "detach"):
-            raw_speech = raw_speech.detach().cpu().numpy()
-        if isinstance(raw_speech, np.ndarray):
-            if raw_speech.ndim > 2:
-                raise ProcessingError(
-                    f"{type(self).__name__} takes mono audio: a 1-D waveform or a 2-D (batch, samples) array, but got "
-                    f"shape {raw_speech.shape}. Mix multi-channel audio down to one channel first."
-                )
-            items: list[Any] = list(raw_speech) if raw_speech.ndim == 2 else [raw_speech]
-        elif isinstance(raw_speech, (list, tuple)):
-            if not raw_speech:
-                raise ProcessingError(f"{type(self).__name__} got an empty list of audio.")
-            first = raw_speech[0]
-            is_batch = isinstance(first, (list, tuple, np.ndarray)) or hasattr(first, "detach")
-            items = list(raw_speech) if is_batch else [raw_speech]
-        else:
-            raise ProcessingError(
-                f"{type(self).__name__} takes a waveform as a numpy array, torch tensor or list of floats, or a "
-                f"batch of them, not {type(raw_speech).__name__}."
-            )
-        rows = []
-        for index, item in enumerate(items):
-            if hasattr(item, "detach"):
-                item = item.detach().cpu().numpy()
-            try:
-                row = np.asarray(item, dtype=np.float32)
-            except (TypeError, ValueError) as exc:
-                raise ProcessingError(f"Audio {index} cannot be read as numbers: {exc}") from exc
-            if row.ndim != 1 or row.size == 0:
-                raise ProcessingError(
-                    f"Audio {index} has shape {row.shape}; each utterance must be a non-empty 1-D mono waveform. "
-                    "Mix multi-channel audio down to one channel first."
-                )
-            rows.append(row)
-        return rows
 
 
 __all__ = ["WhisperFeatureExtractor"]

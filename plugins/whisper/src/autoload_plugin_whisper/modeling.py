@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 import torch
-from autoload.generation import Cache, DynamicCache, EncoderDecoderCache
+from autoload.generation import Cache, EncoderDecoderCache
 from autoload.modeling import (
     BaseModelOutput,
     BaseModelOutputWithPastAndCrossAttentions,
@@ -33,7 +33,10 @@ from autoload.modeling.layers import (
     attention_implementation,
     causal_mask,
     cross_entropy,
+    decoder_inputs,
     get_activation,
+    keep_logits,
+    output_flags,
     shift_tokens_right,
 )
 from torch import nn
@@ -273,8 +276,9 @@ class WhisperEncoder(WhisperPreTrainedModel):
         return_dict: bool | None = None,
     ) -> BaseModelOutput | tuple:
         """``attention_mask`` is accepted and ignored: Whisper is trained on zero-padded 30 s windows."""
-        output_attentions = _flag(output_attentions, self.config.output_attentions)
-        output_hidden_states = _flag(output_hidden_states, self.config.output_hidden_states)
+        output_attentions, output_hidden_states, return_dict = output_flags(
+            self.config, output_attentions, output_hidden_states, return_dict
+        )
         expected = self.max_source_positions * self.conv1.stride[0] * self.conv2.stride[0]
         if input_features.shape[-1] != expected:
             raise ValueError(
@@ -304,7 +308,7 @@ class WhisperEncoder(WhisperPreTrainedModel):
             hidden_states=tuple(all_hidden) if output_hidden_states else None,
             attentions=tuple(all_attentions) if output_attentions else None,
         )
-        return output if _flag(return_dict, self.config.return_dict) else output.to_tuple()
+        return output if return_dict else output.to_tuple()
 
 
 class WhisperDecoder(WhisperPreTrainedModel):
@@ -344,23 +348,23 @@ class WhisperDecoder(WhisperPreTrainedModel):
         return_dict: bool | None = None,
         cache_position: torch.LongTensor | None = None,
     ) -> BaseModelOutputWithPastAndCrossAttentions | tuple:
-        output_attentions = _flag(output_attentions, self.config.output_attentions)
-        output_hidden_states = _flag(output_hidden_states, self.config.output_hidden_states)
-        use_cache = _flag(use_cache, self.config.use_cache)
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("WhisperDecoder needs exactly one of decoder_input_ids and decoder_inputs_embeds.")
+        output_attentions, output_hidden_states, return_dict = output_flags(
+            self.config, output_attentions, output_hidden_states, return_dict
+        )
+        step = decoder_inputs(
+            self,
+            input_ids,
+            inputs_embeds,
+            past_key_values=past_key_values,
+            use_cache=use_cache,
+            cache_position=cache_position,
+            position_ids=position_ids,
+            cross_attention=True,
+        )
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
-        if use_cache and past_key_values is None:
-            past_key_values = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        elif use_cache and type(past_key_values) is DynamicCache and past_key_values.get_seq_length() == 0:
-            past_key_values = EncoderDecoderCache(past_key_values, DynamicCache())
-        past_length = past_key_values.get_seq_length() if past_key_values is not None else 0
         batch, length = inputs_embeds.shape[:2]
-        if cache_position is None:
-            cache_position = torch.arange(past_length, past_length + length, device=inputs_embeds.device)
-        if position_ids is None:
-            position_ids = cache_position.unsqueeze(0).expand(batch, -1)
+        position_ids = step.position_ids.expand(batch, -1)
         if position_ids.max() >= self.max_target_positions:
             raise ValueError(
                 f"Whisper's decoder has positions for {self.max_target_positions} tokens "
@@ -369,16 +373,13 @@ class WhisperDecoder(WhisperPreTrainedModel):
             )
         hidden_states = inputs_embeds + self.embed_positions(position_ids)
         hidden_states = F.dropout(hidden_states, p=self.dropout, training=self.training)
-        kv_length, kv_offset = (
-            past_key_values.get_mask_sizes(cache_position, 0) if past_key_values is not None else (length, 0)
-        )
         mask = causal_mask(
             attention_implementation(self.config, output_attentions),
             batch_size=batch,
             query_length=length,
-            kv_length=kv_length,
-            query_offset=cache_position,
-            kv_offset=kv_offset,
+            kv_length=step.kv_length,
+            query_offset=step.cache_position,
+            kv_offset=step.kv_offset,
             attention_mask=attention_mask,
             dtype=inputs_embeds.dtype,
             device=inputs_embeds.device,
@@ -395,7 +396,7 @@ class WhisperDecoder(WhisperPreTrainedModel):
                 hidden_states,
                 mask,
                 encoder_hidden_states,
-                past_key_values if use_cache else None,
+                step.returned_cache,
                 output_attentions=output_attentions,
             )
             if output_attentions:
@@ -406,14 +407,14 @@ class WhisperDecoder(WhisperPreTrainedModel):
             all_hidden.append(hidden_states)
         output = BaseModelOutputWithPastAndCrossAttentions(
             last_hidden_state=hidden_states,
-            past_key_values=past_key_values if use_cache else None,
+            past_key_values=step.returned_cache,
             hidden_states=tuple(all_hidden) if output_hidden_states else None,
             attentions=tuple(self_attentions) if output_attentions else None,
             cross_attentions=tuple(cross_attentions)
             if output_attentions and encoder_hidden_states is not None
             else None,
         )
-        return output if _flag(return_dict, self.config.return_dict) else output.to_tuple()
+        return output if return_dict else output.to_tuple()
 
 
 class WhisperModel(WhisperPreTrainedModel):
@@ -603,12 +604,7 @@ class WhisperForConditionalGeneration(WhisperPreTrainedModel, WhisperGenerationM
             return_dict=True,
             cache_position=cache_position,
         )
-        hidden_states = outputs.last_hidden_state
-        if isinstance(logits_to_keep, int) and logits_to_keep > 0:
-            hidden_states = hidden_states[:, -logits_to_keep:]
-        elif isinstance(logits_to_keep, torch.Tensor):
-            hidden_states = hidden_states[:, logits_to_keep]
-        logits = self.proj_out(hidden_states)
+        logits = self.proj_out(keep_logits(outputs.last_hidden_state, logits_to_keep))
         loss = _loss(logits, labels)
         output = Seq2SeqLMOutput(
             loss=loss,
