@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import fixtures
 from harness.measure import Sample, child_environment, run_once
+from harness.merge import kept_checks, read_previous
 from harness.report import RowResult, agreement_notes, machine_info, write_chart, write_markdown, write_raw
 from harness.rows import Context, Row, Skip, Variant, all_rows
 
@@ -51,6 +52,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads for every child (default 2)")
     parser.add_argument("--list", action="store_true", help="list the rows and exit")
     parser.add_argument("--output", type=Path, default=BENCHMARKS, help="folder for results.md and results.png")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the rows not run this time from the existing results.md (with --only: update some rows)",
+    )
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 2 if args.quick else 5
@@ -101,7 +107,7 @@ def measure_row(row: Row, ctx: Context) -> RowResult:
             inner = " ".join(
                 f"{key}={value:.1f}"
                 for key, value in sample.metrics.items()
-                if key.endswith("_ms") and isinstance(value, (int, float))
+                if key.endswith(("_ms", "_mib")) and isinstance(value, (int, float))
             )
             print(
                 f"    {variant.label:<14} {tag:<9} wall {sample.wall_ms:9.1f} ms  "
@@ -162,6 +168,14 @@ def main(argv: list[str]) -> int:
 
     args.output.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/run.py" + ("" if not argv else " " + shlex.join(argv))
+    declared = {row.row_id: row for row in all_rows()}
+    previous = read_previous(args.output / "results.md") if args.merge else None
+    run_ids = {row.row_id for row in rows}
+    kept = [
+        kept_row
+        for row_id, kept_row in (previous.rows.items() if previous else [])
+        if row_id in declared and row_id not in run_ids
+    ]
     checks = write_markdown(
         args.output / "results.md",
         results,
@@ -170,8 +184,13 @@ def main(argv: list[str]) -> int:
         command=command,
         started=started,
         elapsed_s=elapsed,
+        kept=kept,
+        order=list(declared),
     )
-    chart_problem = write_chart(args.output / "results.png", checks)
+    kept_results = [item for kept_row in kept for item in kept_checks(kept_row, declared[kept_row.row_id])]
+    order = list(declared)
+    charted = sorted(checks + kept_results, key=lambda item: order.index(item.row.row_id))
+    chart_problem = write_chart(args.output / "results.png", charted)
     write_raw(fixtures.SCRATCH / "last-run.json", results)
     print()
     for item in checks:

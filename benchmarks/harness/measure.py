@@ -50,6 +50,9 @@ class Sample:
 def child_environment(threads: int, extra: dict[str, str] | None = None, *, clean: bool = False) -> dict[str, str]:
     """The environment every child gets: offline, same thread settings, no autoload switches from the caller."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTOLOAD_")}
+    # An installed package has its .pyc files; without them every cold process compiles every module again, and
+    # the rows' warm-up run exists to write them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if clean:  # a separate virtual environment: nothing from the caller's Python may leak in
         for key in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV"):
             env.pop(key, None)

@@ -12,13 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.fixtures import ROOT
 from harness.measure import Sample
 from harness.rows import Check, Row
 
+if TYPE_CHECKING:
+    from harness.merge import KeptRow
+
 # Child metrics that must agree between autoload and transformers for a comparison to mean anything.
-AGREEMENT_KEYS = ("shape", "checksum", "parameters")
+AGREEMENT_KEYS = ("shape", "checksum", "parameters", "tokens", "sequence_length", "dtype")
+# Child metrics shown in the per-command table, by unit suffix.
+SHOWN_SUFFIXES = {"_ms": "ms", "_mib": "MiB", "_per_s": "/s"}
 CHECKSUM_RTOL = 1e-4
 TIMES = "\u00d7"  # the multiplication sign of ratios
 
@@ -57,7 +63,9 @@ class RowResult:
         if not samples:
             return []
         return [
-            key for key, value in samples[0].metrics.items() if key.endswith("_ms") and isinstance(value, (int, float))
+            key
+            for key, value in samples[0].metrics.items()
+            if key.endswith(tuple(SHOWN_SUFFIXES)) and isinstance(value, (int, float))
         ]
 
 
@@ -104,23 +112,26 @@ def evaluate(result: RowResult) -> list[CheckResult]:
 
 
 def agreement_notes(result: RowResult) -> list[str]:
-    """Where autoload and transformers produced different outputs (the timings then compare different work)."""
+    """Where the variants of a row produced different outputs (the timings then compare different work).
+
+    Every variant is compared with the first one (autoload), on the keys both report.
+    """
     notes = []
-    ours = result.samples.get("autoload", [])
-    theirs = result.samples.get("transformers", [])
-    if not ours or not theirs:
+    firsts = [(label, result.samples[label][0].metrics) for label in result.labels if result.samples.get(label)]
+    if len(firsts) < 2:
         return notes
-    a, b = ours[0].metrics, theirs[0].metrics
-    for key in AGREEMENT_KEYS:
-        if key not in a or key not in b:
-            continue
-        same = (
-            math.isclose(float(a[key]), float(b[key]), rel_tol=CHECKSUM_RTOL, abs_tol=1e-6)
-            if key == "checksum"
-            else a[key] == b[key]
-        )
-        if not same:
-            notes.append(f"outputs differ: {key} autoload={a[key]} transformers={b[key]}")
+    first_label, a = firsts[0]
+    for label, b in firsts[1:]:
+        for key in AGREEMENT_KEYS:
+            if key not in a or key not in b:
+                continue
+            same = (
+                math.isclose(float(a[key]), float(b[key]), rel_tol=CHECKSUM_RTOL, abs_tol=1e-6)
+                if key == "checksum"
+                else a[key] == b[key]
+            )
+            if not same:
+                notes.append(f"outputs differ: {key} {first_label}={a[key]} {label}={b[key]}")
     return notes
 
 
@@ -145,7 +156,7 @@ def write_raw(path: Path, results: list[RowResult]) -> None:
 
 
 def _unit(metric: str) -> str:
-    return "MiB" if metric == "peak_rss_mib" else "ms"
+    return next((unit for suffix, unit in SHOWN_SUFFIXES.items() if metric.endswith(suffix)), "ms")
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -153,6 +164,12 @@ def _fmt(value: float | None, unit: str) -> str:
         return "—"
     digits = 1 if abs(value) >= 10 else 2
     return f"{value:,.{digits}f} {unit}"
+
+
+def _short(metric: str) -> str:
+    for suffix in SHOWN_SUFFIXES:
+        metric = metric.removesuffix(suffix)
+    return metric.replace("_", " ")
 
 
 def _fmt_value(check: Check, value: float | None) -> str:
@@ -251,23 +268,43 @@ def write_markdown(
     command: str,
     started: datetime,
     elapsed_s: float,
+    kept: list[KeptRow] | None = None,
+    order: list[str] | None = None,
 ) -> list[CheckResult]:
+    """Write results.md; ``kept`` rows (``--merge``) keep their previous lines and the run they come from.
+
+    Rows appear in ``order`` (the declaration order of every row), measured and kept ones alike.
+    """
+    kept = kept or []
     checks = [item for result in results if result.status == "ok" for item in evaluate(result)]
     verdicts = [item.verdict for item in checks]
-    skipped = [result for result in results if result.status == "skipped"]
-    errors = [result for result in results if result.status == "error"]
-    lines = [
-        "# Benchmarks: autoload vs transformers",
-        "",
+    for row in kept:
+        verdicts += ["pass" if "✅ pass" in line else "MISS" for line in row.targets if "❌" in line or "✅" in line]
+    statuses = [result.status for result in results] + [row.status for row in kept]
+    position = {row_id: index for index, row_id in enumerate(order or [])}
+    entries: list[tuple[str, RowResult | KeptRow]] = [(result.row.row_id, result) for result in results]
+    entries += [(row.row_id, row) for row in kept]
+    entries.sort(key=lambda entry: position.get(entry[0], len(position)))
+    summary = (
         f"Generated by `{command}` on {started.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC "
         f"in {elapsed_s / 60:.1f} min. "
         f"Every command ran as a fresh process {repeats} times, autoload and transformers alternating "
         "(A, B, A, B, ...); each number is the median, and targets are judged on medians. *Fastest runs* is the "
         "same value computed from each command's fastest run: far from the median one, it says other work on the "
-        "machine disturbed the row. What each row measures: `benchmarks/README.md`.",
-        "",
-        f"**{verdicts.count('pass')} pass, {verdicts.count('MISS')} miss, {len(skipped)} rows skipped, "
-        f"{len(errors)} rows failed.**",
+        "machine disturbed the row. What each row measures: `benchmarks/README.md`."
+    )
+    lines = ["# Benchmarks: autoload vs transformers", "", summary, ""]
+    by_source: dict[str, list[str]] = {}
+    for _, entry in entries:
+        if not isinstance(entry, RowResult):
+            by_source.setdefault(entry.source, []).append(entry.row_id)
+    for source, row_ids in by_source.items():  # harness/merge.py reads these lines back
+        lines += [f"Rows kept from an earlier run ({source}): " + ", ".join(f"`{r}`" for r in row_ids) + ".", ""]
+    if by_source:
+        lines += ["The machine table below describes this run only; kept rows were measured as said above.", ""]
+    lines += [
+        f"**{verdicts.count('pass')} pass, {verdicts.count('MISS')} miss, {statuses.count('skipped')} rows skipped, "
+        f"{statuses.count('error')} rows failed.**",
         "",
         "## Machine",
         "",
@@ -280,24 +317,19 @@ def write_markdown(
         "| row | issue | check | autoload | reference | value | target | result | fastest runs |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    by_row: dict[str, list[CheckResult]] = {}
     for item in checks:
-        check = item.check
-        subject = (
-            f"{check.subject}: {_fmt(item.subject_value, _unit(check.metric))}"
-            if check.subject != "autoload"
-            else _fmt(item.subject_value, _unit(check.metric))
-        )
-        verdict = {"pass": "✅ pass", "MISS": "❌ **miss**"}.get(item.verdict, item.verdict)
-        lines.append(
-            f"| {item.row.row_id} | {item.row.issue} | {check.label} | {subject} | {_reference_text(check, item)} | "
-            f"{_fmt_value(check, item.value)} | {_fmt_target(check)} | {verdict} | "
-            f"{_fmt_value(check, item.fastest_value)} |"
-        )
-    for result in skipped + errors:
-        lines.append(
-            f"| {result.row.row_id} | {result.row.issue} | {result.row.title} | | | | | "
-            f"{'skipped' if result.status == 'skipped' else '**error**'} | |"
-        )
+        by_row.setdefault(item.row.row_id, []).append(item)
+    for row_id, entry in entries:
+        if not isinstance(entry, RowResult):
+            lines += entry.targets
+        elif entry.status == "ok":
+            lines += [_target_line(item) for item in by_row.get(row_id, [])]
+        else:
+            lines.append(
+                f"| {row_id} | {entry.row.issue} | {entry.row.title} | | | | | "
+                f"{'skipped' if entry.status == 'skipped' else '**error**'} | |"
+            )
     lines += [
         "",
         "## Medians per command",
@@ -305,33 +337,61 @@ def write_markdown(
         "| row | command | runs | wall | fastest wall | peak RSS | measured in the process |",
         "|---|---|---|---|---|---|---|",
     ]
-    for result in results:
-        if result.status != "ok":
-            continue
-        for label in result.labels:
-            inner = ", ".join(
-                f"{key.removesuffix('_ms')} {_fmt(result.median(label, key), 'ms')}"
-                for key in result.child_metrics(label)
-            )
-            lines.append(
-                f"| {result.row.row_id} | {label} | {len(result.samples.get(label, []))} | "
-                f"{_fmt(result.median(label, 'wall_ms'), 'ms')} | "
-                f"{_fmt(min((s.wall_ms for s in result.samples.get(label, [])), default=None), 'ms')} | "
-                f"{_fmt(result.median(label, 'peak_rss_mib'), 'MiB')} | "
-                f"{inner or '—'} |"
-            )
-    if skipped or errors:
-        lines += ["", "## Skipped and failed rows", ""]
-        for result in skipped + errors:
-            word = "skipped" if result.status == "skipped" else "failed"
-            lines.append(f"- **{result.row.row_id}** ({word}): {result.reason}")
-    notes = [(result.row.row_id, note) for result in results for note in [*result.notes, result.row.note] if note]
+    for _, entry in entries:
+        if not isinstance(entry, RowResult):
+            lines += entry.medians
+        elif entry.status == "ok":
+            lines += _median_lines(entry)
+    problems = []
+    for row_id, entry in entries:
+        if not isinstance(entry, RowResult):
+            problems += entry.problems
+        elif entry.status != "ok":
+            problems.append(f"- **{row_id}** ({'skipped' if entry.status == 'skipped' else 'failed'}): {entry.reason}")
+    if problems:
+        lines += ["", "## Skipped and failed rows", "", *problems]
+    notes = []
+    for row_id, entry in entries:
+        if not isinstance(entry, RowResult):
+            notes += entry.notes
+        else:
+            notes += [f"- **{row_id}**: {note}" for note in [*entry.notes, entry.row.note] if note]
     if notes:
-        lines += ["", "## Notes", ""]
-        lines += [f"- **{row_id}**: {note}" for row_id, note in notes]
+        lines += ["", "## Notes", "", *notes]
     lines += ["", "![ratios per row](results.png)", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return checks
+
+
+def _target_line(item: CheckResult) -> str:
+    check = item.check
+    subject = (
+        f"{check.subject}: {_fmt(item.subject_value, _unit(check.metric))}"
+        if check.subject != "autoload"
+        else _fmt(item.subject_value, _unit(check.metric))
+    )
+    verdict = {"pass": "✅ pass", "MISS": "❌ **miss**"}.get(item.verdict, item.verdict)
+    return (
+        f"| {item.row.row_id} | {item.row.issue} | {check.label} | {subject} | {_reference_text(check, item)} | "
+        f"{_fmt_value(check, item.value)} | {_fmt_target(check)} | {verdict} | "
+        f"{_fmt_value(check, item.fastest_value)} |"
+    )
+
+
+def _median_lines(result: RowResult) -> list[str]:
+    lines = []
+    for label in result.labels:
+        inner = ", ".join(
+            f"{_short(key)} {_fmt(result.median(label, key), _unit(key))}" for key in result.child_metrics(label)
+        )
+        lines.append(
+            f"| {result.row.row_id} | {label} | {len(result.samples.get(label, []))} | "
+            f"{_fmt(result.median(label, 'wall_ms'), 'ms')} | "
+            f"{_fmt(min((s.wall_ms for s in result.samples.get(label, [])), default=None), 'ms')} | "
+            f"{_fmt(result.median(label, 'peak_rss_mib'), 'MiB')} | "
+            f"{inner or '—'} |"
+        )
+    return lines
 
 
 # -- results.png ----------------------------------------------------------------------------------------------
@@ -385,7 +445,7 @@ def write_chart(path: Path, checks: list[CheckResult]) -> str | None:
             axis.axvline(1.0, color="#444444", linestyle=":", linewidth=1)
             axis.set_xlabel("autoload / reference (median; lower is better). Tick: target; circle: fastest runs")
         else:
-            axis.set_xlabel("ms (median; lower is better). Tick: target; circle: fastest runs")
+            axis.set_xlabel("ms, or MiB where shown (median; lower is better). Tick: target; circle: fastest runs")
         axis.margins(x=0.25)
         axis.grid(axis="x", alpha=0.3)
     axes[0, 0].set_title("autoload vs transformers (green: target met, red: missed, grey: no target)", fontsize=10)
