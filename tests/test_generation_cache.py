@@ -31,6 +31,65 @@ def test_dynamic_cache_grows_and_reports_sizes():
     assert cache.get_mask_sizes(2, 1) == (6, 0)  # transformers' int form
 
 
+def _grow_token_by_token(cache, steps, seed=10):
+    """Feed ``steps`` one-token updates to layer 0; returns every (keys, values) pair handed back."""
+    handed = []
+    for step in range(steps):
+        handed.append(cache.update(*_kv(length=1, seed=seed + step), 0))
+    return handed
+
+
+def test_dynamic_cache_writes_decode_steps_into_spare_room_without_changing_earlier_views():
+    cache = DynamicCache()
+    prompt = _kv(length=4)
+    cache.update(*prompt, 0)
+    handed = _grow_token_by_token(cache, 70)  # past the first buffer's spare room, so it grows once
+    expected_keys = torch.cat([prompt[0]] + [_kv(length=1, seed=10 + step)[0] for step in range(70)], dim=2)
+    expected_values = torch.cat([prompt[1]] + [_kv(length=1, seed=10 + step)[1] for step in range(70)], dim=2)
+    for step, (keys, values) in enumerate(handed):
+        # A view handed out at step s still shows exactly the first 4 + s + 1 tokens.
+        assert torch.equal(keys, expected_keys[:, :, : 5 + step]) and torch.equal(
+            values, expected_values[:, :, : 5 + step]
+        )
+    # Consecutive decode steps share one buffer (no per-step copy of the history).
+    assert handed[1][0].data_ptr() == handed[2][0].data_ptr()
+    assert cache.get_seq_length() == 74
+
+
+def test_dynamic_cache_never_overwrites_what_a_view_shows_after_crop_or_reorder():
+    cache = DynamicCache()
+    cache.update(*_kv(length=4), 0)
+    before_crop, _ = _grow_token_by_token(cache, 3)[-1]
+    snapshot = before_crop.clone()
+    cache.crop(5)
+    cache.update(*_kv(length=1, seed=99), 0)
+    assert torch.equal(before_crop, snapshot)
+    before_reorder, _ = cache.update(*_kv(length=1, seed=98), 0)
+    snapshot = before_reorder.clone()
+    cache.reorder_cache(torch.tensor([2, 0, 1]))
+    keys, _ = cache.update(*_kv(length=1, seed=97), 0)
+    assert torch.equal(before_reorder, snapshot) and torch.equal(keys[:, :, :7], snapshot[[2, 0, 1]])
+
+
+def test_dynamic_cache_concatenates_while_autograd_tracks_the_states():
+    cache = DynamicCache()
+    keys, values = _kv(length=2)
+    cache.update(keys.requires_grad_(), values.requires_grad_(), 0)
+    step_keys, step_values = _kv(length=1, seed=1)
+    out_keys, out_values = cache.update(step_keys.requires_grad_(), step_values.requires_grad_(), 0)
+    (out_keys.sum() + out_values.sum()).backward()
+    assert torch.equal(keys.grad, torch.ones_like(keys)) and torch.equal(step_keys.grad, torch.ones_like(step_keys))
+
+
+def test_dynamic_cache_made_under_inference_mode_keeps_working_outside_it():
+    cache = DynamicCache()
+    with torch.inference_mode():
+        cache.update(*_kv(length=2), 0)
+        _grow_token_by_token(cache, 2)
+    keys, _ = cache.update(*_kv(length=1, seed=50), 0)  # would fail writing into an inference tensor
+    assert keys.shape[2] == 5 and torch.equal(keys[:, :, 4:], _kv(length=1, seed=50)[0])
+
+
 def test_static_cache_writes_in_place_and_masks_the_rest():
     cache = StaticCache(max_cache_len=10, max_batch_size=3)
     k1, v1 = _kv(length=4)

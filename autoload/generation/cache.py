@@ -6,7 +6,9 @@ attention module hands its new keys and values to :meth:`Cache.update` and
 attends to what comes back.  The method names are transformers' public Cache
 API, so model code written against one runs against the other.
 
-- :class:`DynamicCache` grows by concatenation: nothing to size in advance.
+- :class:`DynamicCache` grows as tokens come: nothing to size in advance.  It
+  keeps spare room and writes new tokens in place, so a decode step copies one
+  token's keys rather than the whole history (see :class:`DynamicLayer`).
 - :class:`StaticCache` preallocates ``max_cache_len`` positions and writes in
   place, so tensor addresses stay put (what ``torch.compile`` and CUDA graphs
   need); unwritten slots are hidden by the causal mask, which is why its
@@ -34,19 +36,82 @@ def _query_length(cache_position: torch.Tensor | int) -> int:
 
 
 class DynamicLayer:
-    """One layer's keys/values, grown by concatenation along the sequence axis."""
+    """One layer's keys/values, grown along the sequence axis with spare room kept at the end.
+
+    Concatenating at every decode step copies the whole history once per token,
+    which is quadratic in the generated length and, for a batch, a visible part
+    of each step.  Instead the layer keeps a buffer somewhat longer than what it
+    holds and writes new tokens into the free slots; ``keys``/``values`` are
+    views of the filled part.  A view handed out earlier never changes: later
+    tokens go to slots beyond it.  When the room runs out the buffer is
+    reallocated with room for a quarter more (at most 1024 tokens more), so
+    the copying stays near linear while the spare memory stays bounded.
+
+    The in-place path is only taken where it is safe: not while autograd tracks
+    the states (a write would bump the version of tensors saved for backward),
+    and not into a buffer made under ``torch.inference_mode`` from outside it.
+    Otherwise, and after any reorder/crop/select, the layer falls back to
+    plain new tensors.
+    """
 
     def __init__(self) -> None:
         self.keys: torch.Tensor | None = None
         self.values: torch.Tensor | None = None
+        self._key_buffer: torch.Tensor | None = None
+        self._value_buffer: torch.Tensor | None = None
+        self._views: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.keys is None:
+        if self.keys is None or self.values is None:
             self.keys, self.values = key_states, value_states
-        else:
+            return key_states, value_states
+        start, count = self.keys.shape[-2], key_states.shape[-2]
+        if torch.is_grad_enabled() and (key_states.requires_grad or value_states.requires_grad):
+            self._drop_buffers()
             self.keys = torch.cat((self.keys, key_states), dim=-2)
             self.values = torch.cat((self.values, value_states), dim=-2)
-        return self.keys, self.values  # type: ignore[return-value]
+            return self.keys, self.values
+        if not self._has_room(start + count, key_states, value_states):
+            self._grow(start + count)
+        key_buffer, value_buffer = self._key_buffer, self._value_buffer
+        assert key_buffer is not None and value_buffer is not None
+        key_buffer[..., start : start + count, :] = key_states
+        value_buffer[..., start : start + count, :] = value_states
+        self.keys = key_buffer[..., : start + count, :]
+        self.values = value_buffer[..., : start + count, :]
+        self._views = (self.keys, self.values)
+        return self.keys, self.values
+
+    def _has_room(self, needed: int, key_states: torch.Tensor, value_states: torch.Tensor) -> bool:
+        buffer = self._key_buffer
+        if buffer is None or self._value_buffer is None or buffer.shape[-2] < needed:
+            return False
+        if buffer.is_inference() and not torch.is_inference_mode_enabled():
+            return False
+        # keys/values must still be the views this layer made (nobody replaced them), of the states' dtype.
+        return (
+            self.keys is self._views[0]
+            and self.values is self._views[1]
+            and buffer.dtype == key_states.dtype
+            and self._value_buffer.dtype == value_states.dtype
+        )
+
+    def _grow(self, needed: int) -> None:
+        keys, values = self.keys, self.values
+        assert keys is not None and values is not None
+        capacity = needed + min(max(64, needed // 4), 1024)  # spare room: at most a quarter, or 1024 tokens
+        key_buffer = keys.new_empty((*keys.shape[:-2], capacity, keys.shape[-1]))
+        value_buffer = values.new_empty((*values.shape[:-2], capacity, values.shape[-1]))
+        filled = keys.shape[-2]
+        key_buffer[..., :filled, :] = keys
+        value_buffer[..., :filled, :] = values
+        self._key_buffer, self._value_buffer = key_buffer, value_buffer
+        self.keys, self.values = key_buffer[..., :filled, :], value_buffer[..., :filled, :]
+        self._views = (self.keys, self.values)
+
+    def _drop_buffers(self) -> None:
+        self._key_buffer = self._value_buffer = None
+        self._views = (None, None)
 
     def get_seq_length(self) -> int:
         return 0 if self.keys is None else self.keys.shape[-2]
@@ -61,27 +126,33 @@ class DynamicLayer:
         if self.keys is None:
             return
         keep = _kept_length(self.get_seq_length(), max_length)
+        self._drop_buffers()  # the next update must not overwrite what an earlier view still shows
         self.keys = self.keys[..., :keep, :]
         self.values = self.values[..., :keep, :]  # type: ignore[index]
 
     def reorder(self, beam_idx: torch.Tensor) -> None:
         if self.keys is not None:
             index = beam_idx.to(self.keys.device)
+            self._drop_buffers()
             self.keys = self.keys.index_select(0, index)
             self.values = self.values.index_select(0, index)  # type: ignore[union-attr]
 
     def repeat_interleave(self, repeats: int) -> None:
         if self.keys is not None:
+            self._drop_buffers()
             self.keys = self.keys.repeat_interleave(repeats, dim=0)
             self.values = self.values.repeat_interleave(repeats, dim=0)  # type: ignore[union-attr]
 
     def select(self, indices: torch.Tensor) -> None:
         if self.keys is not None:
+            self._drop_buffers()
             self.keys = self.keys[indices, ...]
             self.values = self.values[indices, ...]  # type: ignore[index]
 
     def reset(self) -> None:
         self.keys = self.values = None
+        self._drop_buffers()
+        self._drop_buffers()
 
 
 class StaticLayer:
