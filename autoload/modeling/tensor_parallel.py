@@ -272,7 +272,7 @@ def device_mesh_for(device_mesh: DeviceMesh | None, tp_size: int | None, device:
                 "torch.distributed.init_process_group() before from_pretrained."
             )
         if use_cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # before NCCL binds a device
         dist.init_process_group("nccl" if use_cuda else "gloo")
     world = dist.get_world_size()
     if tp_size is not None and tp_size != world:
@@ -283,6 +283,9 @@ def device_mesh_for(device_mesh: DeviceMesh | None, tp_size: int | None, device:
     from torch.distributed.device_mesh import init_device_mesh
 
     backend = dist.get_backend()
+    if backend == "nccl" and "LOCAL_RANK" in os.environ:
+        # A group the caller started without torch.cuda.set_device would put every rank's slices on GPU 0.
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     return init_device_mesh("cuda" if backend == "nccl" else "cpu", (world,))
 
 
