@@ -75,7 +75,9 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against transformers in the same run; writes benchmarks/results.md and a chart."""
     install_torch(session)
-    session.install(*CONSTRAINTS, "transformers>=4.56", "tokenizers>=0.19", "Pillow>=10", "matplotlib>=3.7", "accelerate")
+    session.install(
+        *CONSTRAINTS, "transformers>=4.56", "tokenizers>=0.19", "Pillow>=10", "matplotlib>=3.7", "accelerate"
+    )
     session.install(*CONSTRAINTS, str(ROOT), *PLUGINS)
     session.install("--no-deps", REAL_CHECKPOINT)
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
