@@ -330,3 +330,14 @@ def test_run_layer_checkpoints_only_when_asked_and_training():
     calls.clear()
     layers.run_layer(owner, layer, x, 2.0).sum().backward()
     assert len(calls) == 1
+
+
+def test_dropout_is_the_input_itself_where_it_does_nothing():
+    hidden = torch.randn(4, 64)
+    assert layers.dropout(hidden, 0.5, training=False) is hidden
+    assert layers.dropout(hidden, 0.0, training=True) is hidden
+    torch.manual_seed(3)
+    dropped = layers.dropout(hidden, 0.5, training=True)
+    torch.manual_seed(3)
+    assert torch.equal(dropped, torch.nn.functional.dropout(hidden, p=0.5, training=True))
+    assert (dropped == 0).any()

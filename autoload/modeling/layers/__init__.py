@@ -7,6 +7,7 @@
 - :mod:`~autoload.modeling.layers.rotary`: :class:`RotaryEmbedding` with every scaling type;
 - :mod:`~autoload.modeling.layers.norms`: :class:`RMSNorm`, :class:`T5RMSNorm`;
 - :mod:`~autoload.modeling.layers.losses`: the task heads' losses;
+- :mod:`~autoload.modeling.layers.regularization`: :func:`dropout` that skips itself in eval mode;
 - :mod:`~autoload.modeling.layers.checkpointing`: :func:`run_layer` for gradient checkpointing;
 - :mod:`~autoload.modeling.layers.decoding`: a decoder forward's preamble (:func:`decoder_inputs`,
   :func:`output_flags`) and the decoder heads' :func:`keep_logits` / :func:`last_token_logits`.
@@ -40,6 +41,7 @@ from autoload.modeling.layers.losses import (
 )
 from autoload.modeling.layers.masks import bidirectional_mask, causal_mask, padding_positions
 from autoload.modeling.layers.norms import RMSNorm, T5RMSNorm
+from autoload.modeling.layers.regularization import dropout
 from autoload.modeling.layers.rotary import (
     ROPE_TYPES,
     RotaryEmbedding,
@@ -68,6 +70,7 @@ __all__ = [
     "compute_inv_freq",
     "cross_entropy",
     "decoder_inputs",
+    "dropout",
     "get_activation",
     "keep_logits",
     "last_token_logits",

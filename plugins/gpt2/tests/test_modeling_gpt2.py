@@ -550,3 +550,19 @@ def test_upcast_attention_under_autocast_matches(tmp_path: Path) -> None:
     for left, right in zip(actual.attentions, expected.attentions):
         assert left.dtype == right.dtype
         torch.testing.assert_close(left, right, atol=1e-2, rtol=1e-2)
+
+
+def test_training_dropout_draws_equal_transformers(tmp_path: Path) -> None:
+    """In train mode every dropout runs, in transformers' order: the same seed gives the same logits."""
+    save_hf("GPT2LMHeadModel", tmp_path, resid_pdrop=0.3, embd_pdrop=0.2, attn_pdrop=0.1)
+    theirs = load_hf("GPT2LMHeadModel", tmp_path, "eager").train()
+    ours = load_ours("GPT2LMHeadModel", tmp_path, "eager").train()
+    batch = padded_batch()
+    with torch.no_grad():
+        torch.manual_seed(11)
+        expected = theirs(**batch).logits
+        torch.manual_seed(11)
+        actual = ours(**batch).logits
+        evaluated = ours.eval()(**batch).logits
+    torch.testing.assert_close(actual, expected, atol=ATOL, rtol=ATOL)
+    assert not torch.allclose(actual, evaluated)  # dropout did act

@@ -179,3 +179,21 @@ def test_generate_ids_equal_transformers(tmp_path, mode, variant):
     kwargs.update(GENERATE[mode], decoder_start_token_id=0)
     expected = theirs.generate(**kwargs)
     assert torch.equal(ours.generate(**kwargs), expected)
+
+
+def test_training_dropout_draws_equal_transformers(tmp_path):
+    """In train mode every dropout runs, in transformers' order: the same seed gives the same logits."""
+    config = transformers.T5Config(**tiny(dropout_rate=0.3), decoder_start_token_id=0)
+    theirs = transformers_model("T5ForConditionalGeneration", config)
+    theirs.save_pretrained(tmp_path)
+    ours = AutoModelForSeq2SeqLM.from_pretrained(tmp_path, attn_implementation="eager")
+    inputs = inputs_for("T5ForConditionalGeneration", batch(torch.Generator().manual_seed(3)))
+    theirs.train(), ours.train()
+    with torch.no_grad():
+        torch.manual_seed(11)
+        expected = theirs(**inputs).logits
+        torch.manual_seed(11)
+        actual = ours(**inputs).logits
+        evaluated = ours.eval()(**inputs).logits
+    assert_same_outputs(actual, expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(actual, evaluated)  # dropout did act

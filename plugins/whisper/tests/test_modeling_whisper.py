@@ -105,3 +105,23 @@ def test_greedy_generate_with_a_given_prompt_equals_transformers(tmp_path):
     assert torch.equal(ours.generate(**kwargs), theirs.generate(**kwargs))
     expected = transformers.GenerationMixin.generate(theirs, **kwargs)
     assert torch.equal(GenerationMixin.generate(ours, **kwargs), expected)
+
+
+def test_training_dropout_draws_equal_transformers(tmp_path):
+    """In train mode every dropout runs, in transformers' order: the same seed gives the same logits."""
+    torch.manual_seed(0)
+    rates = {"dropout": 0.3, "activation_dropout": 0.2, "attention_dropout": 0.1, "layerdrop": 0.0}
+    config = transformers.WhisperConfig(**tiny(**rates))
+    theirs = transformers.WhisperForConditionalGeneration._from_config(config, attn_implementation="eager")
+    theirs.save_pretrained(tmp_path)
+    ours = AutoModelForSpeechSeq2Seq.from_pretrained(tmp_path, attn_implementation="eager")
+    inputs = inputs_for("WhisperForConditionalGeneration")
+    theirs.train(), ours.train()
+    with torch.no_grad():
+        torch.manual_seed(11)
+        expected = theirs(**inputs).logits
+        torch.manual_seed(11)
+        actual = ours(**inputs).logits
+        evaluated = ours.eval()(**inputs).logits
+    assert_same_outputs(actual, expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(actual, evaluated)  # dropout did act

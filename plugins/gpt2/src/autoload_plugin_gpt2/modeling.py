@@ -54,6 +54,7 @@ from autoload.modeling.layers import (
     causal_lm_loss,
     causal_mask,
     decoder_inputs,
+    dropout,
     get_activation,
     keep_logits,
     last_token_logits,
@@ -212,7 +213,7 @@ class GPT2Attention(nn.Module):
                 softmax_in_float32=False,
             )
         output = output.reshape(*output.shape[:-2], -1)
-        return self.resid_dropout(self.c_proj(output)), weights
+        return dropout(self.c_proj(output), self.resid_dropout.p, self.training), weights
 
 
 class GPT2MLP(nn.Module):
@@ -226,7 +227,7 @@ class GPT2MLP(nn.Module):
         self.dropout = nn.Dropout(config.resid_pdrop)
 
     def forward(self, hidden_states: Tensor) -> Tensor:
-        return self.dropout(self.c_proj(self.act(self.c_fc(hidden_states))))
+        return dropout(self.c_proj(self.act(self.c_fc(hidden_states))), self.dropout.p, self.training)
 
 
 class GPT2Block(nn.Module):
@@ -391,7 +392,7 @@ class GPT2Model(GPT2PreTrainedModel):
         hidden_states = inputs_embeds + self.wpe(position_ids).to(inputs_embeds.device)
         if token_type_ids is not None:
             hidden_states = hidden_states + self.wte(token_type_ids.view(-1, length))
-        hidden_states = self.drop(hidden_states)
+        hidden_states = dropout(hidden_states, self.drop.p, self.training)
 
         implementation = attention_implementation(config, bool(output_attentions))
         if attention_mask is not None and attention_mask.dim() < 4:

@@ -40,6 +40,7 @@ from autoload.modeling.layers import (
     causal_mask,
     cross_entropy,
     decoder_inputs,
+    dropout,
     get_activation,
     require_one_input,
     shift_tokens_right,
@@ -64,7 +65,7 @@ class T5DenseActDense(nn.Module):
         self.act = get_activation(config.dense_act_fn, owner="T5Config.feed_forward_proj")
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.dropout(self.act(self.wi(hidden_states)))
+        hidden_states = dropout(self.act(self.wi(hidden_states)), self.dropout.p, self.training)
         return self.wo(hidden_states.to(self.wo.weight.dtype))
 
 
@@ -80,7 +81,9 @@ class T5DenseGatedActDense(nn.Module):
         self.act = get_activation(config.dense_act_fn, owner="T5Config.feed_forward_proj")
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.dropout(self.act(self.wi_0(hidden_states)) * self.wi_1(hidden_states))
+        hidden_states = dropout(
+            self.act(self.wi_0(hidden_states)) * self.wi_1(hidden_states), self.dropout.p, self.training
+        )
         return self.wo(hidden_states.to(self.wo.weight.dtype))
 
 
@@ -92,7 +95,8 @@ class T5LayerFF(nn.Module):
         self.dropout = nn.Dropout(config.dropout_rate)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return hidden_states + self.dropout(self.DenseReluDense(self.layer_norm(hidden_states)))
+        output = self.DenseReluDense(self.layer_norm(hidden_states))
+        return hidden_states + dropout(output, self.dropout.p, self.training)
 
 
 def relative_position_bucket(
@@ -162,7 +166,8 @@ class T5Attention(nn.Module):
             num_buckets=self.relative_attention_num_buckets,
             max_distance=self.relative_attention_max_distance,
         )
-        return self.relative_attention_bias(buckets).permute(2, 0, 1).unsqueeze(0)
+        # Contiguous once here, rather than copied again by every layer that adds it to its scores.
+        return self.relative_attention_bias(buckets).permute(2, 0, 1).unsqueeze(0).contiguous()
 
     def _heads(self, states: torch.Tensor) -> torch.Tensor:
         batch, length, _ = states.shape
@@ -235,7 +240,7 @@ class T5LayerSelfAttention(nn.Module):
             past_key_values=past_key_values,
             **kwargs,
         )
-        return hidden_states + self.dropout(output), position_bias, weights
+        return hidden_states + dropout(output, self.dropout.p, self.training), position_bias, weights
 
 
 class T5LayerCrossAttention(nn.Module):
@@ -256,7 +261,7 @@ class T5LayerCrossAttention(nn.Module):
             past_key_values=past_key_values,
             **kwargs,
         )
-        return hidden_states + self.dropout(output), position_bias, weights
+        return hidden_states + dropout(output, self.dropout.p, self.training), position_bias, weights
 
 
 def _clamp_half(hidden_states: torch.Tensor) -> torch.Tensor:
@@ -448,7 +453,7 @@ class T5Stack(nn.Module):
         all_hidden: list[torch.Tensor] = []
         self_attentions: list[torch.Tensor | None] = []
         cross_attentions: list[torch.Tensor | None] = []
-        hidden_states = self.dropout(inputs_embeds)
+        hidden_states = dropout(inputs_embeds, self.dropout.p, self.training)
         for block in self.block:
             if output_hidden_states:
                 all_hidden.append(hidden_states)
@@ -465,7 +470,7 @@ class T5Stack(nn.Module):
             if output_attentions:
                 self_attentions.append(self_weights)
                 cross_attentions.append(cross_weights)
-        hidden_states = self.dropout(self.final_layer_norm(hidden_states))
+        hidden_states = dropout(self.final_layer_norm(hidden_states), self.dropout.p, self.training)
         if output_hidden_states:
             all_hidden.append(hidden_states)
         output = BaseModelOutputWithPastAndCrossAttentions(

@@ -34,6 +34,7 @@ from autoload.modeling.layers import (
     causal_mask,
     cross_entropy,
     decoder_inputs,
+    dropout,
     get_activation,
     keep_logits,
     output_flags,
@@ -150,11 +151,11 @@ class WhisperEncoderLayer(nn.Module):
         hidden_states, weights = self.self_attn(
             self.self_attn_layer_norm(hidden_states), output_attentions=output_attentions
         )
-        hidden_states = residual + F.dropout(hidden_states, p=self.dropout, training=self.training)
+        hidden_states = residual + dropout(hidden_states, self.dropout, self.training)
         residual = hidden_states
         hidden_states = self.activation_fn(self.fc1(self.final_layer_norm(hidden_states)))
-        hidden_states = F.dropout(hidden_states, p=self.activation_dropout, training=self.training)
-        hidden_states = F.dropout(self.fc2(hidden_states), p=self.dropout, training=self.training)
+        hidden_states = dropout(hidden_states, self.activation_dropout, self.training)
+        hidden_states = dropout(self.fc2(hidden_states), self.dropout, self.training)
         hidden_states = residual + hidden_states
         if hidden_states.dtype == torch.float16:
             limit = torch.finfo(hidden_states.dtype).max - 1000
@@ -194,7 +195,7 @@ class WhisperDecoderLayer(nn.Module):
             attention_mask=attention_mask,
             output_attentions=output_attentions,
         )
-        hidden_states = residual + F.dropout(hidden_states, p=self.dropout, training=self.training)
+        hidden_states = residual + dropout(hidden_states, self.dropout, self.training)
         cross_weights = None
         if encoder_hidden_states is not None:
             residual = hidden_states
@@ -204,11 +205,11 @@ class WhisperDecoderLayer(nn.Module):
                 past_key_values=past_key_values,
                 output_attentions=output_attentions,
             )
-            hidden_states = residual + F.dropout(hidden_states, p=self.dropout, training=self.training)
+            hidden_states = residual + dropout(hidden_states, self.dropout, self.training)
         residual = hidden_states
         hidden_states = self.activation_fn(self.fc1(self.final_layer_norm(hidden_states)))
-        hidden_states = F.dropout(hidden_states, p=self.activation_dropout, training=self.training)
-        hidden_states = F.dropout(self.fc2(hidden_states), p=self.dropout, training=self.training)
+        hidden_states = dropout(hidden_states, self.activation_dropout, self.training)
+        hidden_states = dropout(self.fc2(hidden_states), self.dropout, self.training)
         return residual + hidden_states, self_weights, cross_weights
 
 
@@ -289,7 +290,7 @@ class WhisperEncoder(WhisperPreTrainedModel):
         embeds = F.gelu(self.conv1(input_features))
         embeds = F.gelu(self.conv2(embeds)).permute(0, 2, 1)
         hidden_states = embeds + self.embed_positions.weight
-        hidden_states = F.dropout(hidden_states, p=self.dropout, training=self.training)
+        hidden_states = dropout(hidden_states, self.dropout, self.training)
         all_hidden: list[torch.Tensor] = []
         all_attentions: list[torch.Tensor | None] = []
         for layer in self.layers:
@@ -372,7 +373,7 @@ class WhisperDecoder(WhisperPreTrainedModel):
                 f"{int(position_ids.max())}. Shorten decoder_input_ids or max_new_tokens."
             )
         hidden_states = inputs_embeds + self.embed_positions(position_ids)
-        hidden_states = F.dropout(hidden_states, p=self.dropout, training=self.training)
+        hidden_states = dropout(hidden_states, self.dropout, self.training)
         mask = causal_mask(
             attention_implementation(self.config, output_attentions),
             batch_size=batch,
