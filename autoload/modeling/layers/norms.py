@@ -35,6 +35,9 @@ class RMSNorm(nn.Module):
     def forward(self, hidden_states: Tensor) -> Tensor:
         if _both_float32(hidden_states, self.weight):
             return F.rms_norm(hidden_states, self.weight.shape, self.weight, self.variance_epsilon)
+        return self._written_out(hidden_states)
+
+    def _written_out(self, hidden_states: Tensor) -> Tensor:
         input_dtype = hidden_states.dtype
         hidden_states = hidden_states.to(torch.float32)
         variance = hidden_states.pow(2).mean(-1, keepdim=True)
@@ -52,9 +55,7 @@ class T5RMSNorm(RMSNorm):
     difference from :class:`RMSNorm` shows only in half precision.
     """
 
-    def forward(self, hidden_states: Tensor) -> Tensor:
-        if _both_float32(hidden_states, self.weight):
-            return F.rms_norm(hidden_states, self.weight.shape, self.weight, self.variance_epsilon)
+    def _written_out(self, hidden_states: Tensor) -> Tensor:
         variance = hidden_states.to(torch.float32).pow(2).mean(-1, keepdim=True)
         hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
         if self.weight.dtype in (torch.float16, torch.bfloat16):
