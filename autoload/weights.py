@@ -24,6 +24,7 @@ import math
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -143,6 +144,7 @@ class TensorInfo:
     shape: tuple[int, ...]
     begin: int
     end: int
+    data_start: int = 0  # where the data area begins in the file: the 8-byte length field plus the header
 
     @property
     def torch_dtype(self) -> torch.dtype | None:
@@ -215,12 +217,12 @@ def read_safetensors_header(path: str | os.PathLike[str]) -> tuple[dict[str, Ten
     data_size = size - 8 - header_length
     tensors: dict[str, TensorInfo] = {}
     for name, entry in header.items():
-        tensors[name] = _tensor_info(path, name, entry, data_size)
+        tensors[name] = _tensor_info(path, name, entry, data_size, 8 + header_length)
     _check_layout(path, tensors, data_size)
     return tensors, metadata
 
 
-def _tensor_info(path: str, name: str, entry: Any, data_size: int) -> TensorInfo:
+def _tensor_info(path: str, name: str, entry: Any, data_size: int, data_start: int) -> TensorInfo:
     def bad(reason: str) -> CheckpointError:
         return CheckpointError(f"Weights file {path} has a corrupt header: tensor {name!r} {reason}.")
 
@@ -249,7 +251,7 @@ def _tensor_info(path: str, name: str, entry: Any, data_size: int) -> TensorInfo
     expected = math.prod(shape) * _ITEM_SIZE[dtype]
     if end - begin != expected:
         raise bad(f"spans {end - begin} bytes, but shape {shape} of {dtype} needs {expected}")
-    return TensorInfo(dtype, tuple(shape), begin, end)
+    return TensorInfo(dtype, tuple(shape), begin, end, data_start)
 
 
 def _check_layout(path: str, tensors: Mapping[str, TensorInfo], data_size: int) -> None:
@@ -294,6 +296,19 @@ def _read_file(path: str, names: Iterable[str]) -> Iterator[tuple[str, torch.Ten
 
 
 # -- indexes ------------------------------------------------------------------
+
+
+def _read_exactly(handle: Any, into: memoryview, path: str, name: str) -> None:
+    """Fill ``into`` from ``handle``; a file shorter than its header said is a CheckpointError."""
+    filled = 0
+    while filled < len(into):
+        count = handle.readinto(into[filled:])
+        if not count:
+            raise CheckpointError(
+                f"Weights file {path} is truncated: tensor {name!r} ends past the end of the file. "
+                "Download or save the checkpoint again."
+            )
+        filled += count
 
 
 def _check_shard_name(name: Any, index_path: str) -> str:
@@ -351,6 +366,7 @@ class TensorEntry:
     dtype: torch.dtype | None
     dtype_name: str
     shape: tuple[int, ...]
+    span: tuple[int, int] | None = None  # its bytes in a safetensors file, from the file's start
 
 
 class Checkpoint:
@@ -419,10 +435,40 @@ class Checkpoint:
         except SafetensorError as exc:
             raise CheckpointError(f"safetensors could not read {name} from {path}: {exc}") from exc
 
+    def iter_row_blocks(self, name: str, rows_per_block: int) -> Iterator[tuple[int, torch.Tensor]]:
+        """Tensor ``name`` as ``(first_row, block)`` pairs of whole rows, for a caller that copies them elsewhere.
+
+        From a safetensors file the blocks come through plain file reads into
+        one reused buffer, not through the memory map: a tensor that ends up
+        stored in another order would otherwise leave its pages mapped into
+        the process beside the copy, doubling its share of resident memory.
+        Each block is valid only until the next one is read.
+        """
+        entry = self.entries[name]
+        rows = entry.shape[0] if entry.shape else 0
+        direct = entry.span is not None and entry.dtype is not None and math.prod(entry.shape) > 0
+        if self._preloaded is not None or not direct or sys.byteorder == "big":  # safetensors is little-endian
+            tensor = self._preloaded[name] if self._preloaded is not None else self.read_slices(name, None)
+            for start in range(0, rows, rows_per_block):
+                yield start, tensor[start : start + rows_per_block]
+            return
+        row_shape = entry.shape[1:]
+        row_bytes = math.prod(row_shape) * _ITEM_SIZE[entry.dtype_name]
+        buffer = bytearray(min(rows, rows_per_block) * row_bytes)
+        block = torch.frombuffer(buffer, dtype=entry.dtype).view(-1, *row_shape)
+        with open(entry.file, "rb", buffering=0) as handle:
+            handle.seek(entry.span[0])  # type: ignore[index]
+            for start in range(0, rows, rows_per_block):
+                count = min(rows_per_block, rows - start)
+                _read_exactly(handle, memoryview(buffer)[: count * row_bytes], entry.file, name)
+                yield start, block[:count]
+
 
 def _entries_from_header(path: str, tensors: Mapping[str, TensorInfo]) -> dict[str, TensorEntry]:
     return {
-        name: TensorEntry(path, info.torch_dtype, info.dtype, info.shape)
+        name: TensorEntry(
+            path, info.torch_dtype, info.dtype, info.shape, (info.data_start + info.begin, info.data_start + info.end)
+        )
         for name, info in sorted(tensors.items(), key=lambda item: item[1].begin)
     }
 
@@ -648,7 +694,6 @@ def _write_safetensors(tensors: dict[str, torch.Tensor], path: str, metadata: di
     """
     import ctypes
     import struct
-    import sys
 
     def layout_key(name: str) -> tuple[int, str]:
         return _SAFETENSORS_ORDER.get(_SAFETENSORS_CODES.get(tensors[name].dtype, ""), -1), name

@@ -28,7 +28,7 @@ from torch import nn
 from autoload import weights as _weights
 from autoload.configuration import PretrainedConfig
 from autoload.errors import CheckpointError, ConfigError
-from autoload.modeling import tensor_parallel
+from autoload.modeling import tensor_parallel, weight_layout
 
 if TYPE_CHECKING:
     from autoload.modeling.pretrained import PreTrainedModel
@@ -394,6 +394,14 @@ def read_tensors(plan: LoadPlan) -> None:
     if plan.placement is not None:
         _read_placed(plan, wanted_keys, by_key)
         return
+    column_major = _column_major_slot(plan)
+    if column_major is not None and plan.matched[column_major] in wanted_keys:
+        key = plan.matched[column_major]
+        wanted_keys.remove(key)
+        owner, leaf, old = plan.params[column_major]
+        blocks = plan.checkpoint.iter_row_blocks(key, weight_layout.BLOCK_ROWS)
+        tensor = weight_layout.column_major_from_blocks(tuple(old.shape), torch.float32, blocks)
+        owner._parameters[leaf] = nn.Parameter(tensor, requires_grad=old.requires_grad)
     for key, tensor in plan.checkpoint.iter_tensors(wanted_keys):
         name = by_key[key]
         if name in plan.params:
@@ -407,6 +415,21 @@ def read_tensors(plan: LoadPlan) -> None:
         else:
             owner, leaf, old = plan.buffers[name]
             owner._buffers[leaf] = tensor.to(device=device, dtype=plan.dtype_for(name, old))
+
+
+def _column_major_slot(plan: LoadPlan) -> str | None:
+    """The parameter read straight into column order (see weight_layout): the output projection's weight, or
+    the parameter it is tied to, when it loads as a float32 matrix onto the CPU."""
+    weight = weight_layout.output_projection_weight(plan.model)
+    if weight is None or weight.dim() != 2:
+        return None
+    name = next((name for name, (_, _, param) in plan.params.items() if param is weight), None)
+    name = plan.ties.get(name, name) if name is not None else None
+    if name is None or name not in plan.matched or tuple(plan.params[name][2].shape) != tuple(weight.shape):
+        return None
+    if not weight_layout.column_major_wanted(plan.dtype_for(name, weight), plan.device):
+        return None
+    return name
 
 
 def _read_placed(plan: LoadPlan, keys: list[str], by_key: dict[str, str]) -> None:

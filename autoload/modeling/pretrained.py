@@ -45,6 +45,7 @@ from autoload.hub import HubOptions
 from autoload.modeling import device_map as _device_map
 from autoload.modeling import resizing as _resizing
 from autoload.modeling import tensor_parallel
+from autoload.modeling import weight_layout as _weight_layout
 from autoload.modeling._meta import (
     _META_PARAMETERS_PER_ENTRY,
     _META_PARAMETERS_SLACK,
@@ -220,6 +221,7 @@ class PreTrainedModel(nn.Module):
         text_config.vocab_size = vocab_size
         self.vocab_size = vocab_size
         self.tie_weights()
+        _weight_layout.settle(self)
         _resizing.pad_output_bias(self.get_output_embeddings())
         _model_guards.check_embedding_indices(self)
         return self.get_input_embeddings()
@@ -318,6 +320,8 @@ class PreTrainedModel(nn.Module):
             moved = module._buffers.get(leaf)
             if isinstance(moved, torch.Tensor) and moved.dtype in (torch.float16, torch.bfloat16):
                 module._buffers[leaf] = original.to(device=moved.device)
+        # a cast keeps the output projection's memory order, which is slow in half precision (weight_layout)
+        _weight_layout.settle(self)
         return result
 
     # -- initialisation and tying ---------------------------------------------------
@@ -374,6 +378,7 @@ class PreTrainedModel(nn.Module):
                     self._init_weights(module)
                     module.__dict__["_autoload_initialized"] = True
         self.tie_weights()
+        _weight_layout.settle(self)
         # token ids outside an embedding: a ModelInputError naming the id and the size (autoload._model_guards)
         _model_guards.check_embedding_indices(self)
 
@@ -545,6 +550,8 @@ class PreTrainedModel(nn.Module):
             _device_map.dispatch(
                 model, spread_map, index, offload_folder=offload_folder, offload_buffers=offload_buffers
             )
+        else:  # a head initialised fresh or read from a pickle: the loader reads a file's straight into its order
+            _weight_layout.settle(model)
         config.dtype = _dtype_name(target_dtype)
         model.name_or_path = os.fspath(pretrained_model_name_or_path)
         load_generation_config = getattr(model, "_load_generation_config", None)  # heads with GenerationMixin

@@ -36,7 +36,8 @@ def padded_size(new_num_tokens: int | None, current: int, pad_to_multiple_of: in
 
 def _fill_with_mean(old_weight: torch.Tensor, new_weight: torch.Tensor, added: int) -> None:
     """Rows ``-added:`` of ``new_weight`` drawn around the old rows' mean with their covariance (times 1e-9)."""
-    old = old_weight.data.to(torch.float32)
+    # row-major as transformers holds it, so the sums run in its order and a seeded draw gives its exact numbers
+    old = old_weight.data.to(torch.float32).contiguous()
     mean = old.mean(dim=0)
     centred = old - mean
     covariance = centred.T @ centred / old.shape[0]
