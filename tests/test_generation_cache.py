@@ -56,6 +56,19 @@ def test_dynamic_cache_writes_decode_steps_into_spare_room_without_changing_earl
     assert cache.get_seq_length() == 74
 
 
+def test_dynamic_cache_stores_the_first_states_contiguous():
+    """Projections hand over heads-first views of [batch, length, heads, dim]; a cross-attention layer reads what
+    its first update stored at every later step, and a strided read of it is about half as fast."""
+    projected = torch.randn(2, 7, 3, 4)  # [batch, length, heads, dim]
+    keys_view, values_view = projected.transpose(1, 2), (projected * 2).transpose(1, 2)
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    keys, values = cache.cross_attention_cache.update(keys_view, values_view, 0)
+    assert keys.is_contiguous() and values.is_contiguous()
+    assert torch.equal(keys, keys_view) and torch.equal(values, values_view)
+    layer = cache.cross_attention_cache.layers[0]
+    assert layer.keys is keys and layer.values is values
+
+
 def test_dynamic_cache_never_overwrites_what_a_view_shows_after_crop_or_reorder():
     cache = DynamicCache()
     cache.update(*_kv(length=4), 0)

@@ -2,6 +2,7 @@
 
 - :mod:`autoload.modeling.pretrained`: ``PreTrainedModel`` (loading, saving, tying, resizing, checkpointing);
 - :mod:`autoload.modeling.loading`: the phases of loading a checkpoint into a meta-built model;
+- :mod:`autoload.modeling.weight_layout`: the output projection's memory order on the CPU (column-major in float32);
 - :mod:`autoload.modeling.layers`: activations, masks, attention, rotary embeddings, norms, losses.
 
 Every :class:`~autoload.outputs.ModelOutput` class of :mod:`autoload.outputs`
