@@ -23,8 +23,11 @@ Nothing else changes: the parameter keeps its shape, dtype, identity and ties
 (the input embeddings it is tied to look rows up as before), ``save_pretrained``
 writes the usual row-major bytes, and the numbers differ from a row-major
 product only by the order of the summation (a few float32 ulps).  Only
-``weight.stride()`` and ``weight.is_contiguous()`` show it.  Devices other than
-the CPU are left alone: their BLAS takes either order at the same speed.
+``weight.stride()`` and ``weight.is_contiguous()`` show it, and one outside
+tool: ``safetensors.torch.save_file(model.state_dict())`` refuses a
+non-contiguous tensor (as it refuses tied ones); ``save_pretrained`` and
+``safetensors.torch.save_model`` write it.  Devices other than the CPU are left
+alone: their BLAS takes either order at the same speed.
 """
 
 from __future__ import annotations
