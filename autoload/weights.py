@@ -295,9 +295,6 @@ def _read_file(path: str, names: Iterable[str]) -> Iterator[tuple[str, torch.Ten
         raise CheckpointError(f"safetensors could not read {path}: {exc}") from exc
 
 
-# -- indexes ------------------------------------------------------------------
-
-
 def _read_exactly(handle: Any, into: memoryview, path: str, name: str) -> None:
     """Fill ``into`` from ``handle``; a file shorter than its header said is a CheckpointError."""
     filled = 0
@@ -309,6 +306,9 @@ def _read_exactly(handle: Any, into: memoryview, path: str, name: str) -> None:
                 "Download or save the checkpoint again."
             )
         filled += count
+
+
+# -- indexes ------------------------------------------------------------------
 
 
 def _check_shard_name(name: Any, index_path: str) -> str:
