@@ -55,16 +55,12 @@ def is_column_major(weight: torch.Tensor) -> bool:
     return weight.dim() == 2 and weight.t().is_contiguous()
 
 
-def column_major_empty(shape: tuple[int, int], dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
-    rows, columns = shape
-    return torch.empty_strided((rows, columns), (1, max(rows, 1)), dtype=dtype, device=device)
-
-
 def column_major_from_blocks(
     shape: tuple[int, int], dtype: torch.dtype, blocks: Iterable[tuple[int, torch.Tensor]]
 ) -> torch.Tensor:
-    """A column-major ``shape`` tensor filled from ``(first_row, rows)`` blocks (cast to ``dtype`` on the way)."""
-    result = column_major_empty(shape, dtype)
+    """A column-major ``shape`` CPU tensor filled from ``(first_row, rows)`` blocks (cast to ``dtype`` on the way)."""
+    rows, columns = shape
+    result = torch.empty_strided((rows, columns), (1, max(rows, 1)), dtype=dtype)
     for start, block in blocks:
         result[start : start + block.shape[0]].copy_(block)
     return result
