@@ -396,6 +396,7 @@ from __future__ import annotations
 ${typing_import}import torch
 ${generation_import}from autoload.modeling import (
 ${output_imports})
+from autoload.modeling.layers import Linear
 from torch import nn
 from torch.nn import functional as F
 
@@ -424,8 +425,8 @@ class ${Name}SelfAttention(nn.Module):
         super().__init__()
         self.num_heads = config.num_attention_heads
         self.head_dim = config.hidden_size // config.num_attention_heads
-        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
-        self.output = nn.Linear(config.hidden_size, config.hidden_size)
+        self.qkv = Linear(config.hidden_size, 3 * config.hidden_size)
+        self.output = Linear(config.hidden_size, config.hidden_size)
         self.dropout_prob = config.attention_probs_dropout_prob
 
     def forward(self, hidden_states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -443,8 +444,8 @@ class ${Name}Layer(nn.Module):
         super().__init__()
         self.attention = ${Name}SelfAttention(config)
         self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.intermediate = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.output = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.intermediate = Linear(config.hidden_size, config.intermediate_size)
+        self.output = Linear(config.intermediate_size, config.hidden_size)
         self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
@@ -528,7 +529,7 @@ class ${Name}For${Kind}(${bases}):
     def __init__(self, config: ${Name}Config) -> None:
         super().__init__(config)
         self.${prefix} = ${Base}(config)
-        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
+        self.lm_head = Linear(config.hidden_size, config.vocab_size)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Module:
@@ -591,7 +592,7 @@ class ${Name}For${Kind}(${Name}PreTrainedModel):
         self.num_labels = config.num_labels
         self.${prefix} = ${Base}(config)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(

@@ -19,6 +19,7 @@ from torch import nn
 from torch.distributions import constraints
 
 from autoload.errors import ConfigError
+from autoload.modeling.layers.projections import Linear
 
 InitWeights = Callable[[nn.Module], None]
 
@@ -92,7 +93,8 @@ def resize_linear_head(
         head.out_features = new_num_tokens  # a tied weight was resized already
         return head
     has_bias = head.bias is not None
-    fresh = nn.Linear(dim, new_num_tokens, bias=has_bias, device=head.weight.device, dtype=head.weight.dtype)
+    kind = Linear if isinstance(head, Linear) else nn.Linear  # keeps the host layer's faster inference kernel
+    fresh = kind(dim, new_num_tokens, bias=has_bias, device=head.weight.device, dtype=head.weight.dtype)
     added = new_num_tokens - old_num_tokens
     if added > 0:
         if mean_resizing:

@@ -4,6 +4,8 @@
 - :mod:`~autoload.modeling.layers.masks`: padding, causal (with a cache offset
   and sliding window), bidirectional and cross-attention masks;
 - :mod:`~autoload.modeling.layers.attention`: eager / SDPA :func:`attention`, :func:`repeat_kv`;
+- :mod:`~autoload.modeling.layers.projections`: :class:`Linear` and :func:`linear`, ``nn.Linear`` with a faster
+  float32 CPU kernel for decoding's few-row products;
 - :mod:`~autoload.modeling.layers.rotary`: :class:`RotaryEmbedding` with every scaling type;
 - :mod:`~autoload.modeling.layers.norms`: :class:`RMSNorm`, :class:`T5RMSNorm`;
 - :mod:`~autoload.modeling.layers.losses`: the task heads' losses;
@@ -41,6 +43,7 @@ from autoload.modeling.layers.losses import (
 )
 from autoload.modeling.layers.masks import bidirectional_mask, causal_mask, padding_positions
 from autoload.modeling.layers.norms import RMSNorm, T5RMSNorm
+from autoload.modeling.layers.projections import Linear, linear
 from autoload.modeling.layers.regularization import dropout
 from autoload.modeling.layers.rotary import (
     ROPE_TYPES,
@@ -56,6 +59,7 @@ __all__ = [
     "DecoderInputs",
     "OutputFlags",
     "IGNORE_INDEX",
+    "Linear",
     "ROPE_TYPES",
     "Activation",
     "RMSNorm",
@@ -74,6 +78,7 @@ __all__ = [
     "get_activation",
     "keep_logits",
     "last_token_logits",
+    "linear",
     "masked_lm_loss",
     "one_cache",
     "output_flags",

@@ -48,6 +48,7 @@ from autoload.modeling import (
     TokenClassifierOutput,
 )
 from autoload.modeling.layers import (
+    Linear,
     attention,
     attention_implementation,
     bidirectional_mask,
@@ -58,6 +59,7 @@ from autoload.modeling.layers import (
     get_activation,
     keep_logits,
     last_token_logits,
+    linear,
     one_cache,
     output_flags,
     run_layer,
@@ -105,8 +107,8 @@ class Conv1D(nn.Module):
         self.residual_projection = residual_projection
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = (*x.shape[:-1], self.nf)
-        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).view(shape)
+        # The transposed view is an (out, in) weight in column order: the same product as addmm(bias, x, weight).
+        return linear(x, self.weight.t(), self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.weight.shape[0]}, out_features={self.nf}"
@@ -468,7 +470,7 @@ class GPT2LMHeadModel(GPT2PreTrainedModel, GenerationMixin):
     def __init__(self, config: GPT2Config) -> None:
         super().__init__(config)
         self.transformer = GPT2Model(config)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.n_embd, config.vocab_size, bias=False)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -541,7 +543,7 @@ class GPT2ForSequenceClassification(GPT2PreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.transformer = GPT2Model(config)
-        self.score = nn.Linear(config.n_embd, self.num_labels, bias=False)
+        self.score = Linear(config.n_embd, self.num_labels, bias=False)
         self.post_init()
 
     def forward(
@@ -600,7 +602,7 @@ class GPT2ForTokenClassification(GPT2PreTrainedModel):
         if dropout is None:
             dropout = getattr(config, "hidden_dropout", None)
         self.dropout = nn.Dropout(0.1 if dropout is None else dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
     def forward(
@@ -650,7 +652,7 @@ class GPT2ForQuestionAnswering(GPT2PreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.transformer = GPT2Model(config)
-        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.qa_outputs = Linear(config.hidden_size, 2)
         self.post_init()
 
     def forward(
@@ -731,7 +733,7 @@ class GPT2SequenceSummary(nn.Module):
         self.summary: nn.Module = nn.Identity()
         if getattr(config, "summary_use_proj", False):
             to_labels = getattr(config, "summary_proj_to_labels", False) and config.num_labels > 0
-            self.summary = nn.Linear(config.hidden_size, config.num_labels if to_labels else config.hidden_size)
+            self.summary = Linear(config.hidden_size, config.num_labels if to_labels else config.hidden_size)
         activation = getattr(config, "summary_activation", None)
         self.activation = (
             get_activation(activation, owner="GPT2Config.summary_activation") if activation else nn.Identity()
@@ -770,7 +772,7 @@ class GPT2DoubleHeadsModel(GPT2PreTrainedModel, GenerationMixin):
         super().__init__(config)
         config.num_labels = 1  # one score per choice
         self.transformer = GPT2Model(config)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.n_embd, config.vocab_size, bias=False)
         self.multiple_choice_head = GPT2SequenceSummary(config)
         self.post_init()
 

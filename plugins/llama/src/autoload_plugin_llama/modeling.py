@@ -42,6 +42,7 @@ from autoload.modeling import (
     TokenClassifierOutput,
 )
 from autoload.modeling.layers import (
+    Linear,
     RMSNorm,
     RotaryEmbedding,
     apply_rotary_pos_emb,
@@ -114,9 +115,9 @@ class LlamaFamilyMLP(nn.Module):
 
     def __init__(self, config: Any, traits: FamilyTraits) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=traits.mlp_bias)
-        self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=traits.mlp_bias)
-        self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=traits.mlp_bias)
+        self.gate_proj = Linear(config.hidden_size, config.intermediate_size, bias=traits.mlp_bias)
+        self.up_proj = Linear(config.hidden_size, config.intermediate_size, bias=traits.mlp_bias)
+        self.down_proj = Linear(config.intermediate_size, config.hidden_size, bias=traits.mlp_bias)
         self.act_fn = get_activation(config.hidden_act, owner=f"{type(config).__name__}.hidden_act")
 
     def forward(self, x: Tensor) -> Tensor:
@@ -138,10 +139,10 @@ class LlamaFamilyAttention(nn.Module):
         self.is_causal = True
         query_width = config.num_attention_heads * self.head_dim
         key_value_width = config.num_key_value_heads * self.head_dim
-        self.q_proj = nn.Linear(config.hidden_size, query_width, bias=traits.qkv_bias)
-        self.k_proj = nn.Linear(config.hidden_size, key_value_width, bias=traits.qkv_bias)
-        self.v_proj = nn.Linear(config.hidden_size, key_value_width, bias=traits.qkv_bias)
-        self.o_proj = nn.Linear(query_width, config.hidden_size, bias=traits.output_bias)
+        self.q_proj = Linear(config.hidden_size, query_width, bias=traits.qkv_bias)
+        self.k_proj = Linear(config.hidden_size, key_value_width, bias=traits.qkv_bias)
+        self.v_proj = Linear(config.hidden_size, key_value_width, bias=traits.qkv_bias)
+        self.o_proj = Linear(query_width, config.hidden_size, bias=traits.output_bias)
         if traits.qk_norm:
             # Over head_dim only: each head's query and key are normalised on their own.
             self.q_norm = RMSNorm(self.head_dim, eps=config.rms_norm_eps)
@@ -365,7 +366,7 @@ class LlamaFamilyForCausalLM(LlamaFamilyPreTrainedModel, GenerationMixin):
         super().__init__(config)
         self.model = self.base_model_class(config)
         self.vocab_size = config.vocab_size
-        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.hidden_size, config.vocab_size, bias=False)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Module:
@@ -425,7 +426,7 @@ class LlamaFamilyForSequenceClassification(LlamaFamilyPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.model = self.base_model_class(config)
-        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=False)
+        self.score = Linear(config.hidden_size, config.num_labels, bias=False)
         self.post_init()
 
     def forward(
@@ -482,7 +483,7 @@ class LlamaFamilyForTokenClassification(LlamaFamilyPreTrainedModel):
         if dropout is None:
             dropout = getattr(config, "hidden_dropout", None)
         self.dropout = nn.Dropout(0.1 if dropout is None else dropout)
-        self.score = nn.Linear(config.hidden_size, config.num_labels, bias=True)
+        self.score = Linear(config.hidden_size, config.num_labels, bias=True)
         self.post_init()
 
     def forward(
@@ -529,7 +530,7 @@ class LlamaFamilyForQuestionAnswering(LlamaFamilyPreTrainedModel):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         setattr(self, self.base_model_prefix, self.base_model_class(config))
-        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.qa_outputs = Linear(config.hidden_size, 2)
         self.post_init()
 
     def forward(

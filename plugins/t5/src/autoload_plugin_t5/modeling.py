@@ -33,6 +33,7 @@ from autoload.modeling import (
     Seq2SeqModelOutput,
 )
 from autoload.modeling.layers import (
+    Linear,
     T5RMSNorm,
     attention,
     attention_implementation,
@@ -59,8 +60,8 @@ class T5DenseActDense(nn.Module):
 
     def __init__(self, config: T5Config) -> None:
         super().__init__()
-        self.wi = nn.Linear(config.d_model, config.d_ff, bias=False)
-        self.wo = nn.Linear(config.d_ff, config.d_model, bias=False)
+        self.wi = Linear(config.d_model, config.d_ff, bias=False)
+        self.wo = Linear(config.d_ff, config.d_model, bias=False)
         self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn, owner="T5Config.feed_forward_proj")
 
@@ -74,9 +75,9 @@ class T5DenseGatedActDense(nn.Module):
 
     def __init__(self, config: T5Config) -> None:
         super().__init__()
-        self.wi_0 = nn.Linear(config.d_model, config.d_ff, bias=False)
-        self.wi_1 = nn.Linear(config.d_model, config.d_ff, bias=False)
-        self.wo = nn.Linear(config.d_ff, config.d_model, bias=False)
+        self.wi_0 = Linear(config.d_model, config.d_ff, bias=False)
+        self.wi_1 = Linear(config.d_model, config.d_ff, bias=False)
+        self.wo = Linear(config.d_ff, config.d_model, bias=False)
         self.dropout = nn.Dropout(config.dropout_rate)
         self.act = get_activation(config.dense_act_fn, owner="T5Config.feed_forward_proj")
 
@@ -146,10 +147,10 @@ class T5Attention(nn.Module):
         self.dropout = config.dropout_rate
         self.inner_dim = self.n_heads * self.key_value_proj_dim
         self.layer_idx = layer_idx
-        self.q = nn.Linear(self.d_model, self.inner_dim, bias=False)
-        self.k = nn.Linear(self.d_model, self.inner_dim, bias=False)
-        self.v = nn.Linear(self.d_model, self.inner_dim, bias=False)
-        self.o = nn.Linear(self.inner_dim, self.d_model, bias=False)
+        self.q = Linear(self.d_model, self.inner_dim, bias=False)
+        self.k = Linear(self.d_model, self.inner_dim, bias=False)
+        self.v = Linear(self.d_model, self.inner_dim, bias=False)
+        self.o = Linear(self.inner_dim, self.d_model, bias=False)
         if has_relative_attention_bias:
             self.relative_attention_bias = nn.Embedding(self.relative_attention_num_buckets, self.n_heads)
 
@@ -634,7 +635,7 @@ class T5ForConditionalGeneration(_T5EncoderDecoder, GenerationMixin):
         super().__init__(config)
         self.model_dim = config.d_model
         self._build(config)
-        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.lm_head = Linear(config.d_model, config.vocab_size, bias=False)
         self.post_init()
 
     def get_output_embeddings(self) -> nn.Module:

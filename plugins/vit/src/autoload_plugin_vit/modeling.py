@@ -36,6 +36,7 @@ from autoload.modeling import (
     PreTrainedModel,
 )
 from autoload.modeling.layers import (
+    Linear,
     attention,
     attention_implementation,
     bidirectional_mask,
@@ -165,9 +166,9 @@ class ViTSelfAttention(nn.Module):
         self.all_head_size = self.num_attention_heads * self.attention_head_size
         self.scaling = self.attention_head_size**-0.5
         self.dropout_prob = config.attention_probs_dropout_prob
-        self.query = nn.Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
-        self.key = nn.Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
-        self.value = nn.Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
+        self.query = Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
+        self.key = Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
+        self.value = Linear(config.hidden_size, self.all_head_size, bias=config.qkv_bias)
 
     def _heads(self, projected: Tensor) -> Tensor:
         batch, length, _ = projected.shape
@@ -195,7 +196,7 @@ class ViTSelfOutput(nn.Module):
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-        self.dense = nn.Linear(config.num_attention_heads * head_dim, config.hidden_size)
+        self.dense = Linear(config.num_attention_heads * head_dim, config.hidden_size)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: Tensor) -> Tensor:
@@ -223,7 +224,7 @@ class ViTIntermediate(nn.Module):
 
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.dense = Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = get_activation(config.hidden_act, owner="ViTConfig.hidden_act")
 
     def forward(self, hidden_states: Tensor) -> Tensor:
@@ -235,7 +236,7 @@ class ViTOutput(nn.Module):
 
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.dense = Linear(config.intermediate_size, config.hidden_size)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: Tensor, residual: Tensor) -> Tensor:
@@ -299,7 +300,7 @@ class ViTPooler(nn.Module):
 
     def __init__(self, config: ViTConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.pooler_output_size)
+        self.dense = Linear(config.hidden_size, config.pooler_output_size)
         self.activation = get_activation(config.pooler_act, owner="ViTConfig.pooler_act")
 
     def forward(self, hidden_states: Tensor) -> Tensor:
@@ -426,7 +427,7 @@ class ViTForImageClassification(ViTPreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.vit = ViTModel(config, add_pooling_layer=False)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
+        self.classifier = Linear(config.hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
         self.post_init()
 
     def forward(

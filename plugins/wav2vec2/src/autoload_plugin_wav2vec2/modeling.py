@@ -42,6 +42,7 @@ from autoload.modeling import (
     TokenClassifierOutput,
 )
 from autoload.modeling.layers import (
+    Linear,
     attention,
     attention_implementation,
     bidirectional_mask,
@@ -279,7 +280,7 @@ class Wav2Vec2FeatureProjection(nn.Module):
     def __init__(self, config: Wav2Vec2Config) -> None:
         super().__init__()
         self.layer_norm = nn.LayerNorm(config.conv_dim[-1], eps=config.layer_norm_eps)
-        self.projection = nn.Linear(config.conv_dim[-1], config.hidden_size)
+        self.projection = Linear(config.conv_dim[-1], config.hidden_size)
         self.projection._init_scheme = "fan_in_uniform"
         self.dropout = nn.Dropout(config.feat_proj_dropout)
 
@@ -362,10 +363,10 @@ class Wav2Vec2Attention(nn.Module):
         self.scaling = self.head_dim**-0.5
         self.dropout = config.attention_dropout
         self.config = config
-        self.k_proj = nn.Linear(self.embed_dim, self.embed_dim)
-        self.v_proj = nn.Linear(self.embed_dim, self.embed_dim)
-        self.q_proj = nn.Linear(self.embed_dim, self.embed_dim)
-        self.out_proj = nn.Linear(self.embed_dim, self.embed_dim)
+        self.k_proj = Linear(self.embed_dim, self.embed_dim)
+        self.v_proj = Linear(self.embed_dim, self.embed_dim)
+        self.q_proj = Linear(self.embed_dim, self.embed_dim)
+        self.out_proj = Linear(self.embed_dim, self.embed_dim)
 
     def forward(
         self,
@@ -398,9 +399,9 @@ class Wav2Vec2FeedForward(nn.Module):
     def __init__(self, config: Wav2Vec2Config) -> None:
         super().__init__()
         self.intermediate_dropout = nn.Dropout(config.activation_dropout)
-        self.intermediate_dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.intermediate_dense = Linear(config.hidden_size, config.intermediate_size)
         self.intermediate_act_fn = get_activation(config.hidden_act, owner="Wav2Vec2Config.hidden_act")
-        self.output_dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.output_dense = Linear(config.intermediate_size, config.hidden_size)
         self.output_dropout = nn.Dropout(config.hidden_dropout)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -416,9 +417,9 @@ class Wav2Vec2AttnAdapterLayer(nn.Module):
         self.input_dim = config.adapter_attn_dim
         self.hidden_dim = config.hidden_size
         self.norm = nn.LayerNorm(self.hidden_dim)
-        self.linear_1 = nn.Linear(self.hidden_dim, self.input_dim)
+        self.linear_1 = Linear(self.hidden_dim, self.input_dim)
         self.act_fn = nn.ReLU()
-        self.linear_2 = nn.Linear(self.input_dim, self.hidden_dim)
+        self.linear_2 = Linear(self.input_dim, self.hidden_dim)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.linear_2(self.act_fn(self.linear_1(self.norm(hidden_states))))
@@ -554,7 +555,7 @@ class Wav2Vec2Adapter(nn.Module):
     def __init__(self, config: Wav2Vec2Config) -> None:
         super().__init__()
         if config.output_hidden_size != config.hidden_size:
-            self.proj = nn.Linear(config.hidden_size, config.output_hidden_size)
+            self.proj = Linear(config.hidden_size, config.output_hidden_size)
             self.proj_layer_norm = nn.LayerNorm(config.output_hidden_size)
         else:
             self.proj = self.proj_layer_norm = None
@@ -594,7 +595,7 @@ class Wav2Vec2GumbelVectorQuantizer(nn.Module):
         self.codevectors = nn.Parameter(
             torch.empty(1, self.num_groups * self.num_vars, config.codevector_dim // self.num_groups)
         )
-        self.weight_proj = nn.Linear(config.conv_dim[-1], self.num_groups * self.num_vars)
+        self.weight_proj = Linear(config.conv_dim[-1], self.num_groups * self.num_vars)
         self.weight_proj._init_scheme = "unit_normal"  # Gumbel softmax wants spread-out logits
         self.temperature = 2  # annealed during training with set_gumbel_temperature
 
@@ -658,7 +659,7 @@ class TDNNLayer(nn.Module):
         self.out_conv_dim = config.tdnn_dim[layer_id]
         self.kernel_size = config.tdnn_kernel[layer_id]
         self.dilation = config.tdnn_dilation[layer_id]
-        self.kernel = nn.Linear(self.in_conv_dim * self.kernel_size, self.out_conv_dim)
+        self.kernel = Linear(self.in_conv_dim * self.kernel_size, self.out_conv_dim)
         self.activation = nn.ReLU()
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -923,8 +924,8 @@ class Wav2Vec2ForPreTraining(Wav2Vec2PreTrainedModel):
         self.wav2vec2 = Wav2Vec2Model(config)
         self.dropout_features = nn.Dropout(config.feat_quantizer_dropout)
         self.quantizer = Wav2Vec2GumbelVectorQuantizer(config)
-        self.project_hid = nn.Linear(config.hidden_size, config.proj_codevector_dim)
-        self.project_q = nn.Linear(config.codevector_dim, config.proj_codevector_dim)
+        self.project_hid = Linear(config.hidden_size, config.proj_codevector_dim)
+        self.project_q = Linear(config.codevector_dim, config.proj_codevector_dim)
         self.project_hid._init_scheme = self.project_q._init_scheme = "torch_default"
         self.post_init()
 
@@ -1033,7 +1034,7 @@ class Wav2Vec2ForCTC(Wav2Vec2PreTrainedModel):
         self.dropout = nn.Dropout(config.final_dropout)
         self.target_lang = target_lang
         width = config.output_hidden_size if config.add_adapter else config.hidden_size
-        self.lm_head = nn.Linear(width, config.vocab_size)
+        self.lm_head = Linear(width, config.vocab_size)
         self.post_init()
 
     def forward(
@@ -1104,8 +1105,8 @@ class Wav2Vec2ForSequenceClassification(Wav2Vec2PreTrainedModel):
         if config.use_weighted_layer_sum:
             layers = config.num_hidden_layers + 1  # the blocks plus their input
             self.layer_weights = nn.Parameter(torch.ones(layers) / layers)
-        self.projector = nn.Linear(config.hidden_size, config.classifier_proj_size)
-        self.classifier = nn.Linear(config.classifier_proj_size, config.num_labels)
+        self.projector = Linear(config.hidden_size, config.classifier_proj_size)
+        self.classifier = Linear(config.classifier_proj_size, config.num_labels)
         self.post_init()
 
     def forward(
@@ -1159,7 +1160,7 @@ class Wav2Vec2ForAudioFrameClassification(Wav2Vec2PreTrainedModel):
         if config.use_weighted_layer_sum:
             layers = config.num_hidden_layers + 1
             self.layer_weights = nn.Parameter(torch.ones(layers) / layers)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = Linear(config.hidden_size, config.num_labels)
         self.num_labels = config.num_labels
         self.post_init()
 
@@ -1206,10 +1207,10 @@ class Wav2Vec2ForXVector(Wav2Vec2PreTrainedModel):
         if config.use_weighted_layer_sum:
             layers = config.num_hidden_layers + 1
             self.layer_weights = nn.Parameter(torch.ones(layers) / layers)
-        self.projector = nn.Linear(config.hidden_size, config.tdnn_dim[0])
+        self.projector = Linear(config.hidden_size, config.tdnn_dim[0])
         self.tdnn = nn.ModuleList(TDNNLayer(config, index) for index in range(len(config.tdnn_dim)))
-        self.feature_extractor = nn.Linear(config.tdnn_dim[-1] * 2, config.xvector_output_dim)
-        self.classifier = nn.Linear(config.xvector_output_dim, config.xvector_output_dim)
+        self.feature_extractor = Linear(config.tdnn_dim[-1] * 2, config.xvector_output_dim)
+        self.classifier = Linear(config.xvector_output_dim, config.xvector_output_dim)
         self.objective = AMSoftmaxLoss(config.xvector_output_dim, config.num_labels)
         self.post_init()
 

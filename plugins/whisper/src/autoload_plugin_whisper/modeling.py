@@ -29,6 +29,7 @@ from autoload.modeling import (
     SequenceClassifierOutput,
 )
 from autoload.modeling.layers import (
+    Linear,
     attention,
     attention_implementation,
     causal_mask,
@@ -82,10 +83,10 @@ class WhisperAttention(nn.Module):
         self.scaling = self.head_dim**-0.5
         self.dropout = config.attention_dropout
         self.layer_idx = layer_idx
-        self.k_proj = nn.Linear(self.embed_dim, self.embed_dim, bias=False)
-        self.v_proj = nn.Linear(self.embed_dim, self.embed_dim)
-        self.q_proj = nn.Linear(self.embed_dim, self.embed_dim)
-        self.out_proj = nn.Linear(self.embed_dim, self.embed_dim)
+        self.k_proj = Linear(self.embed_dim, self.embed_dim, bias=False)
+        self.v_proj = Linear(self.embed_dim, self.embed_dim)
+        self.q_proj = Linear(self.embed_dim, self.embed_dim)
+        self.out_proj = Linear(self.embed_dim, self.embed_dim)
 
     def _heads(self, states: torch.Tensor) -> torch.Tensor:
         batch, length, _ = states.shape
@@ -140,8 +141,8 @@ class WhisperEncoderLayer(nn.Module):
         self.dropout = config.dropout
         self.activation_fn = get_activation(config.activation_function, owner="WhisperConfig.activation_function")
         self.activation_dropout = config.activation_dropout
-        self.fc1 = nn.Linear(self.embed_dim, config.encoder_ffn_dim)
-        self.fc2 = nn.Linear(config.encoder_ffn_dim, self.embed_dim)
+        self.fc1 = Linear(self.embed_dim, config.encoder_ffn_dim)
+        self.fc2 = Linear(config.encoder_ffn_dim, self.embed_dim)
         self.final_layer_norm = nn.LayerNorm(self.embed_dim)
 
     def forward(
@@ -176,8 +177,8 @@ class WhisperDecoderLayer(nn.Module):
         self.dropout = config.dropout
         self.activation_fn = get_activation(config.activation_function, owner="WhisperConfig.activation_function")
         self.activation_dropout = config.activation_dropout
-        self.fc1 = nn.Linear(self.embed_dim, config.decoder_ffn_dim)
-        self.fc2 = nn.Linear(config.decoder_ffn_dim, self.embed_dim)
+        self.fc1 = Linear(self.embed_dim, config.decoder_ffn_dim)
+        self.fc2 = Linear(config.decoder_ffn_dim, self.embed_dim)
         self.final_layer_norm = nn.LayerNorm(self.embed_dim)
 
     def forward(
@@ -537,7 +538,7 @@ class WhisperForConditionalGeneration(WhisperPreTrainedModel, WhisperGenerationM
     def __init__(self, config: WhisperConfig) -> None:
         super().__init__(config)
         self.model = WhisperModel(config)
-        self.proj_out = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.proj_out = Linear(config.d_model, config.vocab_size, bias=False)
         self.max_target_positions = config.max_target_positions
         self.post_init()
 
@@ -634,8 +635,8 @@ class WhisperForAudioClassification(WhisperPreTrainedModel):
         num_layers = config.num_hidden_layers + 1  # the layers plus the input embeddings
         if config.use_weighted_layer_sum:
             self.layer_weights = nn.Parameter(torch.ones(num_layers) / num_layers)
-        self.projector = nn.Linear(config.d_model, config.classifier_proj_size)
-        self.classifier = nn.Linear(config.classifier_proj_size, config.num_labels)
+        self.projector = Linear(config.d_model, config.classifier_proj_size)
+        self.classifier = Linear(config.classifier_proj_size, config.num_labels)
         self.post_init()
 
     def freeze_encoder(self) -> None:
