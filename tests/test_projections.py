@@ -137,6 +137,17 @@ def test_training_keeps_autograd_and_inference_uses_onednn(spy, every_weight):
     assert spy.calls == 1
 
 
+@needs_onednn
+def test_a_traced_module_records_the_standard_op(spy, every_weight):
+    layer = Linear(16, 8).eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(layer, torch.randn(1, 16), check_trace=False)
+        assert spy.calls == 0
+        assert "aten::linear" in str(traced.graph)
+        x = torch.randn(3, 16)
+        torch.testing.assert_close(traced(x), layer(x))
+
+
 def test_wrong_input_width_keeps_torch_error(every_weight):
     with torch.no_grad(), pytest.raises(RuntimeError, match="cannot be multiplied"):
         linear(torch.randn(2, 15), torch.randn(8, 16))
