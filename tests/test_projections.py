@@ -186,6 +186,14 @@ def test_linear_is_an_nn_linear_with_the_same_keys():
 # --- whole models with every projection on oneDNN, against transformers ---------------------------------------
 
 
+def _pair(reference_class, config, auto_class, folder):
+    """A random transformers model and the same checkpoint loaded by autoload."""
+    torch.manual_seed(0)
+    reference = reference_class(config).eval()
+    reference.save_pretrained(folder)
+    return reference, auto_class.from_pretrained(folder)
+
+
 def _quiet(function, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -197,11 +205,8 @@ def test_gpt2_generates_the_same_ids(spy, every_weight, tmp_path):
     pytest.importorskip("autoload_plugin_gpt2")
     from autoload import AutoModelForCausalLM
 
-    torch.manual_seed(0)
     config = transformers.GPT2Config(n_embd=32, n_layer=2, n_head=4, vocab_size=99, n_positions=64)
-    reference = transformers.GPT2LMHeadModel(config).eval()
-    reference.save_pretrained(tmp_path)
-    ours = AutoModelForCausalLM.from_pretrained(tmp_path)
+    reference, ours = _pair(transformers.GPT2LMHeadModel, config, AutoModelForCausalLM, tmp_path)
     ids = torch.randint(0, 99, (2, 5), generator=torch.Generator().manual_seed(1))
     settings = {"max_new_tokens": 8, "do_sample": False, "pad_token_id": 0}
     assert torch.equal(ours.generate(input_ids=ids, **settings), _quiet(reference.generate, input_ids=ids, **settings))
@@ -213,13 +218,10 @@ def test_t5_beam_search_ids_and_scores(spy, every_weight, tmp_path):
     pytest.importorskip("autoload_plugin_t5")
     from autoload import AutoModelForSeq2SeqLM
 
-    torch.manual_seed(0)
     config = transformers.T5Config(
         vocab_size=99, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4, decoder_start_token_id=0
     )
-    reference = transformers.T5ForConditionalGeneration(config).eval()
-    reference.save_pretrained(tmp_path)
-    ours = AutoModelForSeq2SeqLM.from_pretrained(tmp_path)
+    reference, ours = _pair(transformers.T5ForConditionalGeneration, config, AutoModelForSeq2SeqLM, tmp_path)
     ids = torch.randint(2, 99, (2, 7), generator=torch.Generator().manual_seed(3))
     settings = {"max_new_tokens": 6, "num_beams": 3, "return_dict_in_generate": True, "output_scores": True}
     theirs = _quiet(reference.generate, input_ids=ids, **settings)
@@ -235,7 +237,6 @@ def test_whisper_generates_the_same_ids(spy, every_weight, tmp_path):
     pytest.importorskip("autoload_plugin_whisper")
     from autoload import AutoModelForSpeechSeq2Seq
 
-    torch.manual_seed(0)
     config = transformers.WhisperConfig(
         vocab_size=120,
         d_model=32,
@@ -255,9 +256,7 @@ def test_whisper_generates_the_same_ids(spy, every_weight, tmp_path):
         suppress_tokens=None,
         begin_suppress_tokens=None,
     )
-    reference = transformers.WhisperForConditionalGeneration(config).eval()
-    reference.save_pretrained(tmp_path)
-    ours = AutoModelForSpeechSeq2Seq.from_pretrained(tmp_path)
+    reference, ours = _pair(transformers.WhisperForConditionalGeneration, config, AutoModelForSpeechSeq2Seq, tmp_path)
     features = torch.randn(2, 8, 60, generator=torch.Generator().manual_seed(2))
     settings = {"max_new_tokens": 8, "min_new_tokens": 8, "do_sample": False}
     theirs = _quiet(reference.generate, input_features=features, **settings)
@@ -270,7 +269,6 @@ def test_llama_logits_and_resized_head(spy, every_weight, tmp_path):
     pytest.importorskip("autoload_plugin_llama")
     from autoload import AutoModelForCausalLM
 
-    torch.manual_seed(0)
     config = transformers.LlamaConfig(
         hidden_size=32,
         intermediate_size=64,
@@ -280,9 +278,7 @@ def test_llama_logits_and_resized_head(spy, every_weight, tmp_path):
         vocab_size=99,
         tie_word_embeddings=False,
     )
-    reference = transformers.LlamaForCausalLM(config).eval()
-    reference.save_pretrained(tmp_path)
-    ours = AutoModelForCausalLM.from_pretrained(tmp_path)
+    reference, ours = _pair(transformers.LlamaForCausalLM, config, AutoModelForCausalLM, tmp_path)
     ids = torch.randint(0, 99, (1, 6), generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
         torch.testing.assert_close(ours(ids).logits, reference(ids).logits, atol=1e-5, rtol=1e-5)
